@@ -1,0 +1,41 @@
+// Command workers-deploy is the GitHub Action: it ships a Cloudflare Worker as
+// one immutable version per commit and optionally deploys it. Outside Actions
+// every input is a flag of the same name (see --help).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/workers-deploy/workers-deploy/internal/app"
+)
+
+// version is set with -ldflags "-X main.version=…" by release builds.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	app.Version = buildVersion()
+	code := app.Run(ctx, app.Env{
+		Args:     os.Args[1:],
+		Getenv:   os.Getenv,
+		Stdout:   os.Stdout,
+		ReadFile: os.ReadFile,
+		Getwd:    os.Getwd,
+	})
+	stop()
+	os.Exit(code)
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

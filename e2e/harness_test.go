@@ -1,0 +1,258 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/emulator"
+)
+
+const (
+	testToken   = "e2e-token-0123456789abcdefSECRET"
+	testAccount = "abcdefabcdefabcdefabcdefabcdef12"
+	pushSHA     = "0000000000000000000000000000000000c0ffee"
+)
+
+// binPath is the action binary built once by TestMain.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "workers-deploy-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "workers-deploy")
+	build := exec.Command("go", "build", "-o", binPath, "../cmd/workers-deploy")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "failed to build the action: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cloudflare is an emulator served on loopback for one test.
+type cloudflare struct {
+	*emulator.Server
+	URL string
+}
+
+func newCloudflare(t *testing.T) *cloudflare {
+	t.Helper()
+	srv := emulator.New(emulator.Options{Token: testToken, AccountID: testAccount, Subdomain: "acme"})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &cloudflare{Server: srv, URL: ts.URL + "/client/v4"}
+}
+
+// writes returns the requests that could change state.
+func (c *cloudflare) writes() []emulator.RequestRecord {
+	var out []emulator.RequestRecord
+	for _, r := range c.Requests() {
+		if r.Method != "GET" && r.Method != "HEAD" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// run is one invocation of the binary.
+type run struct {
+	Code    int
+	Stdout  string
+	Outputs map[string]string
+	Summary string
+}
+
+// errors returns the ::error:: lines the run printed.
+func (r *run) errors() []string {
+	var out []string
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if strings.HasPrefix(l, "::error") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// job describes the runner environment of one step.
+type job struct {
+	Workspace string
+	Event     string // event name
+	Payload   string // path of the payload file; "" for none
+	SHA       string
+	Inputs    map[string]string // kebab-case names, as in action.yml
+	Env       map[string]string // extra variables
+	Args      []string
+	// Outside runs without GITHUB_ACTIONS and without the runner's files.
+	Outside bool
+}
+
+// exec runs the binary with the runner's conventions and parses its files.
+func (j job) exec(t *testing.T, ctx context.Context) *run {
+	t.Helper()
+	tmp := t.TempDir()
+	outFile := filepath.Join(tmp, "set_output")
+	sumFile := filepath.Join(tmp, "step_summary")
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}
+	if !j.Outside {
+		env = append(env,
+			"GITHUB_ACTIONS=true", "CI=true",
+			"GITHUB_WORKSPACE="+j.Workspace,
+			"GITHUB_EVENT_NAME="+j.Event,
+			"GITHUB_SHA="+j.SHA,
+			"GITHUB_REF=refs/heads/main",
+			"GITHUB_REPOSITORY=octo/shop",
+			"GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1",
+			"GITHUB_SERVER_URL=https://github.com", "GITHUB_API_URL=https://api.github.com",
+			"GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+sumFile,
+		)
+		require.NoError(t, os.WriteFile(outFile, nil, 0o644))
+		require.NoError(t, os.WriteFile(sumFile, nil, 0o644))
+		if j.Payload != "" {
+			env = append(env, "GITHUB_EVENT_PATH="+j.Payload)
+		}
+	}
+	for k, v := range j.Inputs {
+		// The runner upper-cases input names and keeps hyphens.
+		env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	}
+	for k, v := range j.Env {
+		env = append(env, k+"="+v)
+	}
+	cmd := exec.CommandContext(ctx, binPath, j.Args...)
+	cmd.Env = env
+	cmd.Dir = j.Workspace
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stdout
+	err := cmd.Run()
+	r := &run{Stdout: stdout.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		r.Code = exitErr.ExitCode()
+	default:
+		t.Fatalf("failed to run the action: %v", err)
+	}
+	if !j.Outside {
+		r.Outputs = parseOutputs(t, outFile)
+		s, err := os.ReadFile(sumFile)
+		require.NoError(t, err)
+		r.Summary = string(s)
+	}
+	return r
+}
+
+// parseOutputs reads a GITHUB_OUTPUT file (name<<DELIM / value / DELIM).
+func parseOutputs(t *testing.T, path string) map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		name, delim, ok := strings.Cut(line, "<<")
+		if !ok {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				out[k] = v
+				continue
+			}
+			t.Fatalf("unexpected line in GITHUB_OUTPUT: %q", line)
+		}
+		var val []string
+		for sc.Scan() && sc.Text() != delim {
+			val = append(val, sc.Text())
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// workspace copies a fixture Worker from testdata/workers into a temp dir.
+func workspace(t *testing.T, fixture string) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("..", "testdata", "workers", fixture)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(target)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, in); err != nil {
+			return err
+		}
+		return out.Close()
+	})
+	require.NoError(t, err)
+	return dst
+}
+
+// pushJob is a push event on the fixture against cf.
+func pushJob(t *testing.T, cf *cloudflare, ws string, inputs map[string]string) job {
+	t.Helper()
+	in := map[string]string{
+		"api-token": testToken, "account-id": testAccount, "api-url": cf.URL,
+		"worker": "shop", "compatibility-date": "2025-09-01",
+		// Defaults the runner fills in from action.yml.
+		"create-worker": "true", "working-directory": ".", "modules": "dist/**", "deploy": "false",
+		"stages": "100%", "dry-run": "false", "keep-secrets": "true", "rollback": "true",
+		"comment": "true", "github-deployment": "false", "health-check-interval": "10s",
+		"min-requests": "50", "no-data": "fail", "github-token": "ghs_e2eGitHubTokenValue",
+	}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	return job{
+		Workspace: ws, Event: "push", SHA: pushSHA,
+		Payload: filepath.Join(mustAbs(t, "../testdata/events"), "push.04.created.json"),
+		Inputs:  in,
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	require.NoError(t, err)
+	return a
+}
+
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,176 @@
+package ghevent
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Context is the run context of one workflow step.
+type Context struct {
+	// InActions is true when GITHUB_ACTIONS=true.
+	InActions bool
+	EventName string
+	// SHA is GITHUB_SHA.
+	SHA        string
+	Ref        string
+	Repository string // owner/name
+	ServerURL  string // e.g. https://github.com (GHES: its own host)
+	APIURL     string // e.g. https://api.github.com (GHES: https://HOST/api/v3)
+	RunID      string
+	RunAttempt string
+	Workspace  string
+
+	Payload Payload
+}
+
+// Payload holds the event fields the action uses; everything else is ignored.
+type Payload struct {
+	// Action is the activity type of pull_request events (opened, closed, …).
+	Action string `json:"action"`
+	// Deleted is true on a push that deletes a branch or tag.
+	Deleted    bool         `json:"deleted"`
+	After      string       `json:"after"`
+	HeadCommit *Commit      `json:"head_commit"`
+	PR         *PullRequest `json:"pull_request"`
+}
+
+// Commit is a push's head commit.
+type Commit struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// PullRequest is the part of a pull_request payload the action uses.
+type PullRequest struct {
+	Number  int    `json:"number"`
+	Title   string `json:"title"`
+	HTMLURL string `json:"html_url"`
+	Head    struct {
+		SHA  string `json:"sha"`
+		Ref  string `json:"ref"`
+		Repo *struct {
+			FullName string `json:"full_name"`
+		} `json:"repo"`
+	} `json:"head"`
+	Base struct {
+		Repo *struct {
+			FullName string `json:"full_name"`
+		} `json:"repo"`
+	} `json:"base"`
+}
+
+// Load builds the Context from GITHUB_* variables and the event payload file,
+// read with readFile (os.ReadFile in main). A missing payload file is not an
+// error outside Actions.
+func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*Context, error) {
+	c := &Context{
+		InActions:  getenv("GITHUB_ACTIONS") == "true",
+		EventName:  getenv("GITHUB_EVENT_NAME"),
+		SHA:        getenv("GITHUB_SHA"),
+		Ref:        getenv("GITHUB_REF"),
+		Repository: getenv("GITHUB_REPOSITORY"),
+		ServerURL:  strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"),
+		APIURL:     strings.TrimRight(getenv("GITHUB_API_URL"), "/"),
+		RunID:      getenv("GITHUB_RUN_ID"),
+		RunAttempt: getenv("GITHUB_RUN_ATTEMPT"),
+		Workspace:  getenv("GITHUB_WORKSPACE"),
+	}
+	if c.ServerURL == "" {
+		c.ServerURL = "https://github.com"
+	}
+	if c.APIURL == "" {
+		c.APIURL = "https://api.github.com"
+	}
+	path := getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return c, nil
+	}
+	data, err := readFile(path)
+	if err != nil {
+		if !c.InActions {
+			return c, nil
+		}
+		return nil, fmt.Errorf("failed to read the event payload %q (GITHUB_EVENT_PATH): %w", path, err)
+	}
+	p, err := ParsePayload(data)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse the event payload %q (GITHUB_EVENT_PATH): %w", path, err)
+	}
+	c.Payload = *p
+	return c, nil
+}
+
+// ParsePayload decodes the fields of an event payload the action uses.
+func ParsePayload(data []byte) (*Payload, error) {
+	var p Payload
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return &p, nil
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// IsPullRequest reports whether the event is pull_request or pull_request_target.
+func (c *Context) IsPullRequest() bool {
+	return (c.EventName == "pull_request" || c.EventName == "pull_request_target") && c.Payload.PR != nil
+}
+
+// DefaultTag is the version tag when the `tag` input is empty: the PR head
+// commit on pull-request events (GITHUB_SHA is a merge commit there), else
+// GITHUB_SHA, else the pushed commit of the payload. "" when none is known.
+func (c *Context) DefaultTag() string {
+	if c.IsPullRequest() && c.Payload.PR.Head.SHA != "" {
+		return c.Payload.PR.Head.SHA
+	}
+	if c.SHA != "" {
+		return c.SHA
+	}
+	return c.Payload.After
+}
+
+// DefaultMessage is the version message when the `message` input is empty: the
+// PR title on pull-request events, the head commit's subject on push, else "".
+func (c *Context) DefaultMessage() string {
+	if c.IsPullRequest() {
+		return c.Payload.PR.Title
+	}
+	if c.Payload.HeadCommit != nil {
+		subject, _, _ := strings.Cut(c.Payload.HeadCommit.Message, "\n")
+		return strings.TrimSpace(subject)
+	}
+	return ""
+}
+
+// SkipReason says why the event leaves nothing to do ("" when there is work):
+// a push that deletes a ref, or a closed pull request.
+func (c *Context) SkipReason() string {
+	switch {
+	case c.EventName == "push" && c.Payload.Deleted:
+		return fmt.Sprintf("this push deletes %s: nothing to deploy", orDefault(c.Ref, "a ref"))
+	case c.IsPullRequest() && c.Payload.Action == "closed":
+		return fmt.Sprintf("pull request #%d was closed: nothing to deploy", c.Payload.PR.Number)
+	}
+	return ""
+}
+
+// RunURL links to the workflow run, or "" outside Actions.
+func (c *Context) RunURL() string {
+	if c.Repository == "" || c.RunID == "" {
+		return ""
+	}
+	u := c.ServerURL + "/" + c.Repository + "/actions/runs/" + c.RunID
+	if c.RunAttempt != "" && c.RunAttempt != "1" {
+		u += "/attempts/" + c.RunAttempt
+	}
+	return u
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,349 @@
+package inputs
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultAPIURL is Cloudflare's API base URL.
+const DefaultAPIURL = "https://api.cloudflare.com/client/v4"
+
+// LocalAPIURL is the api-url value that starts the embedded emulator.
+const LocalAPIURL = "local"
+
+// MaxTagBytes is the limit on `workers/tag` (cloudflare-api.md §6.2: 100 bytes in
+// SDK v6.10 and the current reference; an older schema said 25).
+const MaxTagBytes = 100
+
+// MaxMessageBytes is where `workers/message` is cut (§6.2: the API truncates at
+// 1000 bytes; we cut first, at a UTF-8 boundary, so the stored text is valid).
+const MaxMessageBytes = 1000
+
+// Config is every input, read once and validated.
+type Config struct {
+	APIToken  string
+	AccountID string
+	// APIURL is the API base URL without a trailing slash; empty when Local.
+	APIURL string
+	// Local is true for `api-url: local`: run against an in-process emulator.
+	Local bool
+
+	Worker       string
+	CreateWorker bool
+	// WorkingDirectory is absolute.
+	WorkingDirectory string
+	// ConfigFile is the `config` input as given: "" (auto), "none", or a path.
+	ConfigFile  string
+	WranglerEnv string
+
+	Modules            string
+	MainModule         string
+	CompatibilityDate  string
+	CompatibilityFlags []string
+	// CompatibilityFlagsSet tells an explicit empty list from "not given".
+	CompatibilityFlagsSet bool
+
+	Tag     string
+	Message string
+
+	Deploy bool
+	Stages string
+	DryRun bool
+
+	VersionID         string
+	GitHubToken       string
+	Comment           bool
+	GitHubDeployment  bool
+	GitHubEnvironment string
+	KeepSecrets       bool
+	Rollback          bool
+}
+
+// LoadOptions carries what Load needs besides the inputs.
+type LoadOptions struct {
+	// Workspace is the base of a relative working-directory: GITHUB_WORKSPACE in
+	// Actions, the current directory elsewhere. Must be absolute.
+	Workspace string
+	// Now is used to refuse compatibility dates in the future.
+	Now func() time.Time
+}
+
+// notYet are inputs of product.md whose behaviour this build does not have yet.
+// Setting one to a non-default value fails instead of being silently ignored.
+var notYet = map[string]string{
+	"wrangler-env":     "",
+	"bindings":         "",
+	"vars":             "",
+	"secrets":          "",
+	"health-check-url": "",
+	"max-error-rate":   "",
+	"version-id":       "",
+	"assets-directory": "",
+}
+
+// Load reads and validates every input. All problems are returned together
+// (errors.Join of *Error values, each naming its input).
+func Load(src *Source, opts LoadOptions) (*Config, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	var errs []error
+	fail := func(input string, format string, args ...any) {
+		errs = append(errs, &Error{Input: input, Err: fmt.Errorf(format, args...)})
+	}
+	str := func(name string) string {
+		v, ok := src.Lookup(name)
+		if !ok {
+			return specByName[name].def
+		}
+		return v
+	}
+	boolean := func(name string) bool {
+		v := strings.ToLower(str(name))
+		switch v {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+		fail(name, "%q is not a boolean: use true or false", v)
+		return false
+	}
+
+	c := &Config{}
+	c.APIToken = str("api-token")
+	if c.APIToken == "" {
+		c.APIToken = strings.TrimSpace(src.Env("CLOUDFLARE_API_TOKEN"))
+	}
+	c.AccountID = str("account-id")
+	if c.AccountID == "" {
+		c.AccountID = strings.TrimSpace(src.Env("CLOUDFLARE_ACCOUNT_ID"))
+	}
+	apiURL := str("api-url")
+	if apiURL == "" {
+		apiURL = strings.TrimSpace(src.Env("CLOUDFLARE_API_BASE_URL"))
+	}
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	if strings.EqualFold(apiURL, LocalAPIURL) {
+		c.Local = true
+	} else if u, err := CheckAPIURL(apiURL); err != nil {
+		errs = append(errs, &Error{Input: "api-url", Err: err})
+	} else {
+		c.APIURL = u
+	}
+	if !c.Local {
+		if c.APIToken == "" {
+			fail("api-token", "no Cloudflare API token: set the `api-token` input (from a secret) or CLOUDFLARE_API_TOKEN; the token needs Workers Scripts: Edit. To try the action without an account use `api-url: local`")
+		} else if strings.ContainsAny(c.APIToken, " \t\r\n") {
+			fail("api-token", "the API token contains white space; check the secret's value")
+		}
+		if c.AccountID == "" {
+			fail("account-id", "no Cloudflare account ID: set the `account-id` input or CLOUDFLARE_ACCOUNT_ID (32 hex characters, shown in the dashboard's sidebar)")
+		}
+	}
+	if c.AccountID != "" && !hex32.MatchString(c.AccountID) {
+		fail("account-id", "%q is not a Cloudflare account ID (32 lower-case hex characters)", c.AccountID)
+	}
+
+	c.Worker = str("worker")
+	if c.Worker != "" {
+		if err := CheckWorkerName(c.Worker); err != nil {
+			errs = append(errs, &Error{Input: "worker", Err: err})
+		}
+	}
+	c.CreateWorker = boolean("create-worker")
+
+	wd := str("working-directory")
+	if wd == "" {
+		wd = "."
+	}
+	if !filepath.IsAbs(wd) {
+		wd = filepath.Join(opts.Workspace, wd)
+	}
+	c.WorkingDirectory = filepath.Clean(wd)
+	c.ConfigFile = str("config")
+	c.WranglerEnv = str("wrangler-env")
+
+	c.Modules = str("modules")
+	if strings.TrimSpace(strings.NewReplacer(",", "", "\n", "").Replace(c.Modules)) == "" {
+		fail("modules", "no module globs given; the default is `dist/**`")
+	}
+	c.MainModule = str("main-module")
+	c.CompatibilityDate = str("compatibility-date")
+	if c.CompatibilityDate != "" {
+		if err := CheckCompatibilityDate(c.CompatibilityDate, opts.Now()); err != nil {
+			errs = append(errs, &Error{Input: "compatibility-date", Err: err})
+		}
+	}
+	if v, ok := src.Lookup("compatibility-flags"); ok {
+		c.CompatibilityFlags, c.CompatibilityFlagsSet = SplitList(v), true
+		for _, f := range c.CompatibilityFlags {
+			if !flagName.MatchString(f) {
+				fail("compatibility-flags", "%q is not a compatibility flag name (lower-case letters, digits and underscores)", f)
+			}
+		}
+	}
+
+	c.Tag = str("tag")
+	if err := CheckTag(c.Tag); err != nil {
+		errs = append(errs, &Error{Input: "tag", Err: err})
+	}
+	c.Message = TruncateUTF8(str("message"), MaxMessageBytes)
+
+	c.Deploy = boolean("deploy")
+	c.Stages = str("stages")
+	if s := strings.Join(strings.Fields(c.Stages), ""); s != "100%" && s != "100" {
+		fail("stages", "staged rollouts (%q) are not supported by this build yet; use the default `100%%`", c.Stages)
+	}
+	c.DryRun = boolean("dry-run")
+	c.KeepSecrets = boolean("keep-secrets")
+	c.Rollback = boolean("rollback")
+	c.Comment = boolean("comment")
+	c.GitHubDeployment = boolean("github-deployment")
+	if c.GitHubDeployment {
+		fail("github-deployment", "GitHub Deployments are not supported by this build yet; set it to false")
+	}
+	c.GitHubEnvironment = str("github-environment")
+	c.GitHubToken = str("github-token")
+	c.VersionID = str("version-id")
+
+	for name := range notYet {
+		if v, ok := src.Lookup(name); ok && v != specByName[name].def {
+			fail(name, "this input is not supported by this build yet; remove it")
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+var (
+	hex32    = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	flagName = regexp.MustCompile(`^[a-z0-9_]+$`)
+	// workerName is the OpenAPI rule (cloudflare-api.md §5.2, conflict): the
+	// error-code docs are stricter (no `_`, must start with a letter). We follow
+	// the API's own schema and wrangler's check, and add the 63-character DNS
+	// label limit both sources agree on.
+	workerName = regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]*$`)
+)
+
+// IsWorkerID reports whether s is a 32-hex Worker ID rather than a name.
+func IsWorkerID(s string) bool { return hex32.MatchString(s) }
+
+// CheckWorkerName validates a Worker name or 32-hex ID.
+func CheckWorkerName(s string) error {
+	if IsWorkerID(s) {
+		return nil
+	}
+	switch {
+	case len(s) > 63:
+		return fmt.Errorf("Worker name %q is %d characters; the limit is 63", s, len(s))
+	case !workerName.MatchString(s):
+		return fmt.Errorf("Worker name %q is invalid: use lower-case letters, digits, `-` and `_`, not starting with `-`", s)
+	case strings.HasSuffix(s, "-"):
+		return fmt.Errorf("Worker name %q must not end with `-`", s)
+	}
+	return nil
+}
+
+// CheckCompatibilityDate validates a YYYY-MM-DD date that exists and is not
+// after today (Cloudflare refuses future dates; one day of slack for time zones).
+func CheckCompatibilityDate(s string, now time.Time) error {
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return fmt.Errorf("%q is not a date of the form YYYY-MM-DD that exists", s)
+	}
+	if d.After(now.UTC().Add(24 * time.Hour)) {
+		return fmt.Errorf("%q is in the future; Cloudflare accepts dates up to today", s)
+	}
+	if d.Year() < 2021 {
+		// Workers compatibility dates start in 2021 (earliest flags: 2021-11-03).
+		return fmt.Errorf("%q is before Workers compatibility dates existed (2021)", s)
+	}
+	return nil
+}
+
+// CheckTag validates a version tag against the API's limit.
+func CheckTag(s string) error {
+	if len(s) > MaxTagBytes {
+		return fmt.Errorf("tag is %d bytes; Cloudflare's `workers/tag` takes at most %d", len(s), MaxTagBytes)
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return fmt.Errorf("tag must be one line")
+	}
+	return nil
+}
+
+// CheckAPIURL validates an API base URL: https, or plain http only to a
+// loopback host (an emulator). It returns the URL without a trailing slash.
+func CheckAPIURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("%q is not an absolute URL such as %s (or `local` for the embedded emulator)", raw, DefaultAPIURL)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("the API URL must not contain credentials")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return "", fmt.Errorf("plain http:// is only allowed to a loopback host (an emulator); %q would send the API token unencrypted: use https://", u.Host)
+		}
+	default:
+		return "", fmt.Errorf("scheme %q is not supported: use https://", u.Scheme)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("the API URL must not have a query or fragment")
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SplitList splits a comma- or newline-separated list, trimming items and
+// dropping empty ones.
+func SplitList(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		for _, item := range strings.Split(line, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+// TruncateUTF8 cuts s to at most n bytes without splitting a UTF-8 sequence.
+func TruncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	// Drop a rune cut in half: its bytes decode as RuneError of size 1.
+	for len(s) > 0 {
+		if r, size := utf8.DecodeLastRuneInString(s); r != utf8.RuneError || size != 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
+}

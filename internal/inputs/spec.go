@@ -1,0 +1,74 @@
+package inputs
+
+import "sort"
+
+type kind int
+
+const (
+	kindString kind = iota
+	kindBool
+	kindSecret
+)
+
+// spec describes one input of action.yml; the names are binding (product.md).
+type spec struct {
+	name string
+	kind kind
+	// def is the built-in default; "" means computed or none.
+	def string
+}
+
+// specs lists every input of product.md, in its order.
+var specs = []spec{
+	{"api-token", kindSecret, ""},
+	{"account-id", kindString, ""},
+	{"api-url", kindString, ""},
+	{"worker", kindString, ""},
+	{"create-worker", kindBool, "true"},
+	{"working-directory", kindString, "."},
+	{"config", kindString, ""},
+	{"wrangler-env", kindString, ""},
+	{"modules", kindString, "dist/**"},
+	{"main-module", kindString, ""},
+	{"compatibility-date", kindString, ""},
+	{"compatibility-flags", kindString, ""},
+	{"bindings", kindString, ""},
+	{"vars", kindString, ""},
+	{"secrets", kindString, ""},
+	{"keep-secrets", kindBool, "true"},
+	{"tag", kindString, ""},
+	{"message", kindString, ""},
+	{"deploy", kindBool, "false"},
+	{"stages", kindString, "100%"},
+	{"health-check-url", kindString, ""},
+	{"health-check-interval", kindString, "10s"},
+	{"max-error-rate", kindString, ""},
+	{"min-requests", kindString, "50"},
+	{"no-data", kindString, "fail"},
+	{"rollback", kindBool, "true"},
+	{"version-id", kindString, ""},
+	{"github-token", kindSecret, ""},
+	{"comment", kindBool, "true"},
+	{"github-deployment", kindBool, "false"},
+	{"github-environment", kindString, ""},
+	{"assets-directory", kindString, ""},
+	{"dry-run", kindBool, "false"},
+}
+
+var specByName = func() map[string]spec {
+	m := make(map[string]spec, len(specs))
+	for _, s := range specs {
+		m[s.name] = s
+	}
+	return m
+}()
+
+// Names returns every input name, sorted.
+func Names() []string {
+	out := make([]string, 0, len(specs))
+	for _, s := range specs {
+		out = append(out, s.name)
+	}
+	sort.Strings(out)
+	return out
+}

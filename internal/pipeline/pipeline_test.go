@@ -1,0 +1,263 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+	"github.com/workers-deploy/workers-deploy/internal/ghevent"
+	"github.com/workers-deploy/workers-deploy/internal/inputs"
+)
+
+// fakeAPI records calls behind a mutex; it keeps versions in memory.
+type fakeAPI struct {
+	mu          sync.Mutex
+	calls       []string
+	workers     map[string]*cloudflare.Worker // by name
+	versions    []*cloudflare.Version
+	deployments []cloudflare.Deployment
+	getErr      error
+}
+
+var _ API = (*fakeAPI)(nil)
+
+func (f *fakeAPI) record(s string) { f.mu.Lock(); f.calls = append(f.calls, s); f.mu.Unlock() }
+
+func (f *fakeAPI) GetWorker(_ context.Context, idOrName string) (*cloudflare.Worker, error) {
+	f.record("GetWorker " + idOrName)
+	if f.getErr != nil {
+		return nil, f.getErr
+	}
+	for _, w := range f.workers {
+		if w.Name == idOrName || w.ID == idOrName {
+			return w, nil
+		}
+	}
+	return nil, &cloudflare.APIError{Method: "GET", Path: "/w", Status: 404, Errors: []cloudflare.ErrorDetail{{Code: 10007, Message: "not found"}}}
+}
+
+func (f *fakeAPI) CreateWorker(_ context.Context, in cloudflare.WorkerInput) (*cloudflare.Worker, error) {
+	f.record("CreateWorker " + in.Name)
+	w := &cloudflare.Worker{ID: fmt.Sprintf("%032x", len(f.workers)+1), Name: in.Name}
+	if f.workers == nil {
+		f.workers = map[string]*cloudflare.Worker{}
+	}
+	f.workers[in.Name] = w
+	return w, nil
+}
+
+func (f *fakeAPI) FindVersionByTag(_ context.Context, _, tag string) (*cloudflare.Version, error) {
+	f.record("FindVersionByTag " + tag)
+	for _, v := range f.versions {
+		if v.Annotations["workers/tag"] == tag {
+			c := *v
+			c.Modules = nil
+			return &c, nil
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeAPI) GetVersion(_ context.Context, _, id string, include bool) (*cloudflare.Version, error) {
+	f.record(fmt.Sprintf("GetVersion %s %v", id, include))
+	for _, v := range f.versions {
+		if v.ID == id {
+			return v, nil
+		}
+	}
+	return nil, errors.New("no such version")
+}
+
+func (f *fakeAPI) CreateVersion(_ context.Context, _ string, in cloudflare.VersionInput) (*cloudflare.Version, error) {
+	f.record("CreateVersion")
+	v := &cloudflare.Version{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(f.versions)+1), Number: len(f.versions) + 1,
+		Annotations: in.Annotations, MainModule: in.MainModule, CompatibilityDate: in.CompatibilityDate, CompatibilityFlags: in.CompatibilityFlags}
+	for _, m := range in.Modules {
+		rc, err := m.Open()
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		v.Modules = append(v.Modules, cloudflare.ModuleContent{Name: m.Name, ContentType: m.ContentType, Content: b})
+	}
+	f.versions = append(f.versions, v)
+	return v, nil
+}
+
+func (f *fakeAPI) ListDeployments(context.Context, string) ([]cloudflare.Deployment, error) {
+	f.record("ListDeployments")
+	return f.deployments, nil
+}
+
+func (f *fakeAPI) CreateDeployment(_ context.Context, _ string, vs []cloudflare.DeploymentVersion, _ string, _ bool) (*cloudflare.Deployment, error) {
+	f.record("CreateDeployment")
+	d := cloudflare.Deployment{ID: fmt.Sprintf("d%d", len(f.deployments)+1), Versions: vs}
+	f.deployments = append([]cloudflare.Deployment{d}, f.deployments...)
+	return &d, nil
+}
+
+type nopLog struct{}
+
+func (nopLog) Infof(string, ...any)    {}
+func (nopLog) Noticef(string, ...any)  {}
+func (nopLog) Warningf(string, ...any) {}
+func (nopLog) Debugf(string, ...any)   {}
+func (nopLog) Group(string)            {}
+func (nopLog) EndGroup()               {}
+
+func fixture(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../testdata/workers/esm-multi")
+	require.NoError(t, err)
+	return dir
+}
+
+func config(t *testing.T, mod func(*inputs.Config)) *inputs.Config {
+	c := &inputs.Config{APIToken: "t", AccountID: "a", Worker: "shop", CreateWorker: true, WorkingDirectory: fixture(t),
+		ConfigFile: "none", Modules: "dist/**", CompatibilityDate: "2025-09-01", Tag: "v1"}
+	if mod != nil {
+		mod(c)
+	}
+	return c
+}
+
+func deps(api API) Deps {
+	return Deps{API: api, Log: nopLog{}, ReadFile: os.ReadFile, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
+}
+
+func TestRunCreatesThenReuses(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{}
+	res, err := Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.True(t, res.WorkerCreated)
+	assert.False(t, res.VersionReused)
+	assert.Equal(t, []string{"GetWorker shop", "CreateWorker shop", "FindVersionByTag v1", "CreateVersion"}, api.calls)
+
+	api.calls = nil
+	res, err = Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.True(t, res.VersionReused)
+	assert.Equal(t, api.versions[0].ID, res.VersionID)
+	assert.NotContains(t, api.calls, "CreateVersion")
+}
+
+func TestRunTagConflict(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{}
+	_, err := Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+
+	cases := []struct {
+		name   string
+		mutate func(v *cloudflare.Version)
+		want   string
+	}{
+		{"module bytes", func(v *cloudflare.Version) { v.Modules[0].Content = []byte("other") }, "modules differ"},
+		{"compat date", func(v *cloudflare.Version) { v.CompatibilityDate = "2024-01-01" }, "compatibility date is 2024-01-01"},
+		{"compat flags", func(v *cloudflare.Version) { v.CompatibilityFlags = []string{"nodejs_compat"} }, "compatibility flags"},
+		{"main module", func(v *cloudflare.Version) { v.MainModule = "legacy.cjs" }, "modules differ"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			orig := *api.versions[0]
+			orig.Modules = append([]cloudflare.ModuleContent(nil), orig.Modules...)
+			tc.mutate(&orig)
+			local := &fakeAPI{workers: api.workers, versions: []*cloudflare.Version{&orig}}
+			_, err := Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(local))
+			require.ErrorIs(t, err, ErrTagConflict)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, local.calls, "CreateVersion")
+		})
+	}
+}
+
+func TestRunDeploy(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{}
+	res, err := Run(context.Background(), config(t, func(c *inputs.Config) { c.Deploy = true }), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.Equal(t, "d1", res.DeploymentID)
+	assert.Equal(t, float64(100), res.DeployedPercentage)
+
+	// Rerun: the version already serves 100%, so no second deployment.
+	api.calls = nil
+	res, err = Run(context.Background(), config(t, func(c *inputs.Config) { c.Deploy = true }), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.NotContains(t, api.calls, "CreateDeployment")
+	assert.Equal(t, "", res.DeploymentID)
+	assert.Equal(t, float64(100), res.DeployedPercentage)
+	assert.Len(t, api.deployments, 1)
+}
+
+func TestRunWorkerResolution(t *testing.T) {
+	t.Parallel()
+	id := "0123456789abcdef0123456789abcdef"
+	cases := []struct {
+		name    string
+		mod     func(*inputs.Config)
+		api     *fakeAPI
+		wantErr string
+	}{
+		{"missing id is not created", func(c *inputs.Config) { c.Worker = id }, &fakeAPI{}, "no Worker has ID " + id},
+		{"create-worker false", func(c *inputs.Config) { c.CreateWorker = false }, &fakeAPI{}, "`create-worker` is false"},
+		{"lookup error", nil, &fakeAPI{getErr: &cloudflare.APIError{Method: "GET", Path: "/w", Status: 500}}, `failed to look up Worker "shop"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Run(context.Background(), config(t, tc.mod), &ghevent.Context{}, deps(tc.api))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+			assert.NotContains(t, tc.api.calls, "CreateWorker "+id)
+			assert.NotContains(t, tc.api.calls, "CreateVersion")
+		})
+	}
+}
+
+func TestRunDryRun(t *testing.T) {
+	t.Parallel()
+	// Without credentials: no API at all.
+	res, err := Run(context.Background(), config(t, func(c *inputs.Config) { c.DryRun = true }), &ghevent.Context{}, Deps{Log: nopLog{}, ReadFile: os.ReadFile})
+	require.NoError(t, err)
+	assert.True(t, res.DryRun)
+	assert.Len(t, res.Modules, 6)
+
+	// With credentials: reads only.
+	api := &fakeAPI{}
+	_, err = Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	api.calls = nil
+	res, err = Run(context.Background(), config(t, func(c *inputs.Config) { c.DryRun = true; c.Deploy = true }), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.True(t, res.VersionReused)
+	for _, c := range api.calls {
+		assert.NotRegexp(t, "^Create", c)
+	}
+}
+
+func TestRunSkipsClosedPR(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{}
+	ev := &ghevent.Context{EventName: "pull_request", Payload: ghevent.Payload{Action: "closed", PR: &ghevent.PullRequest{Number: 7}}}
+	res, err := Run(context.Background(), config(t, nil), ev, deps(api))
+	require.NoError(t, err)
+	assert.Contains(t, res.Skipped, "#7 was closed")
+	assert.Empty(t, api.calls)
+}
+

@@ -1,0 +1,1 @@
+export const buildId = "hidden-file-must-not-be-uploaded";
