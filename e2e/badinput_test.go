@@ -60,9 +60,11 @@ func TestBadInput(t *testing.T) {
 		{name: "bad boolean", inputs: map[string]string{"deploy": "yes"}, want: []string{"deploy", "true or false"}},
 		{name: "staged rollout not in this build", inputs: map[string]string{"stages": "10%, 100%"}, want: []string{"stages"}},
 		{
-			name:  "wrangler config with bindings not in this build",
-			setup: func(t *testing.T, ws string) { write(t, ws, "wrangler.toml", []byte("name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"x\"\n")) },
-			want:  []string{"config", "wrangler.toml", "kv_namespaces"},
+			name: "wrangler config with bindings not in this build",
+			setup: func(t *testing.T, ws string) {
+				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"x\"\n"))
+			},
+			want: []string{"config", "wrangler.toml", "kv_namespaces"},
 		},
 		{
 			name:  "broken wrangler config",
@@ -91,7 +93,7 @@ func TestBadInput(t *testing.T) {
 				assert.Contains(t, errs[0], w)
 			}
 			assert.Empty(t, cf.writes(), "no write request may be sent")
-			assert.NotContains(t, r.Stdout, testToken)
+			assertNoSecrets(t, r)
 		})
 	}
 }

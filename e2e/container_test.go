@@ -85,7 +85,7 @@ func TestContainerImage(t *testing.T) {
 	args = append(args, image)
 	out, err = podman(args...)
 	require.NoError(t, err, "podman run:\n%s", out)
-	assert.NotContains(t, string(out), testToken)
+	assertNoSecrets(t, &run{Stdout: string(out)})
 
 	outputs := parseOutputs(t, filepath.Join(files, "set_output_1"))
 	versions := cf.Versions("shop")

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
@@ -25,6 +26,8 @@ const (
 	testToken   = "e2e-token-0123456789abcdefSECRET"
 	testAccount = "abcdefabcdefabcdefabcdefabcdef12"
 	pushSHA     = "0000000000000000000000000000000000c0ffee"
+	// testGitHubToken is the github-token input of every job.
+	testGitHubToken = "ghs_e2eGitHubTokenValue"
 )
 
 // binPath is the action binary built once by TestMain.
@@ -56,7 +59,8 @@ type cloudflare struct {
 
 func newCloudflare(t *testing.T) *cloudflare {
 	t.Helper()
-	srv := emulator.New(emulator.Options{Token: testToken, AccountID: testAccount, Subdomain: "acme"})
+	srv, err := emulator.New(emulator.Options{Token: testToken, AccountID: testAccount, Subdomain: "acme"})
+	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &cloudflare{Server: srv, URL: ts.URL + "/client/v4"}
@@ -90,6 +94,31 @@ func (r *run) errors() []string {
 		}
 	}
 	return out
+}
+
+// assertNoSecrets checks that the API and GitHub tokens appear nowhere but in
+// the ::add-mask:: commands (which the runner consumes and never shows), and
+// that they were masked before any other line was printed.
+func assertNoSecrets(t *testing.T, r *run) {
+	t.Helper()
+	lines := strings.Split(r.Stdout, "\n")
+	seenOther := false
+	for _, l := range lines {
+		if strings.HasPrefix(l, "::add-mask::") {
+			assert.False(t, seenOther, "::add-mask:: must come before any other output: %q", l)
+			continue
+		}
+		if l != "" {
+			seenOther = true
+		}
+		assert.NotContains(t, l, testToken)
+		assert.NotContains(t, l, testGitHubToken)
+	}
+	for name, v := range r.Outputs {
+		assert.NotContains(t, v, testToken, "output %s", name)
+	}
+	assert.NotContains(t, r.Summary, testToken)
+	assert.NotContains(t, r.Summary, testGitHubToken)
 }
 
 // job describes the runner environment of one step.
@@ -232,7 +261,7 @@ func pushJob(t *testing.T, cf *cloudflare, ws string, inputs map[string]string) 
 		"create-worker": "true", "working-directory": ".", "modules": "dist/**", "deploy": "false",
 		"stages": "100%", "dry-run": "false", "keep-secrets": "true", "rollback": "true",
 		"comment": "true", "github-deployment": "false", "health-check-interval": "10s",
-		"min-requests": "50", "no-data": "fail", "github-token": "ghs_e2eGitHubTokenValue",
+		"min-requests": "50", "no-data": "fail", "github-token": testGitHubToken,
 	}
 	for k, v := range inputs {
 		in[k] = v

@@ -65,6 +65,9 @@ type Bundle struct {
 	GzipBytes int64
 	// Digest is ContentDigest(MainModule, b.DigestEntries()), hex.
 	Digest string
+	// MainNote explains a main module chosen by fallback (wrangler's `main`
+	// naming a source file that is not uploaded), for a notice; "" otherwise.
+	MainNote string
 	// Unmatched lists the include patterns (as written) that matched no file, for a warning.
 	Unmatched []string
 }
@@ -158,7 +161,7 @@ func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 	slices.SortFunc(b.Modules, func(x, y Module) int { return cmp.Compare(x.Name, y.Name) })
 
 	// Resolve the entry module before reading any bytes: a wrong main-module fails fast.
-	if b.MainModule, err = resolveMain(b.Modules, opts); err != nil {
+	if b.MainModule, b.MainNote, err = resolveMain(b.Modules, opts); err != nil {
 		return nil, err
 	}
 	if err := c.read(b); err != nil {

@@ -248,6 +248,7 @@ func TestCollectMainModule(t *testing.T) {
 		mainModule string
 		configMain string
 		want       string
+		wantNote   string
 	}{
 		{name: "input main-module", files: map[string]string{"dist/a.mjs": "x", "dist/index.mjs": "x"}, mainModule: "a.mjs", want: "a.mjs"},
 		{name: "input wins over config main", files: map[string]string{"dist/a.mjs": "x", "dist/b.mjs": "x"}, mainModule: "a.mjs", configMain: "dist/b.mjs", want: "a.mjs"},
@@ -260,6 +261,8 @@ func TestCollectMainModule(t *testing.T) {
 		{name: "nested candidate", files: map[string]string{"dist/server/index.mjs": "x", "dist/chunk.mjs": "x"}, want: "server/index.mjs"},
 		{name: "python main", files: map[string]string{"src/entry.py": "x", "src/requirements.txt": "r"}, patterns: "src/**", mainModule: "entry.py", want: "entry.py"},
 		{name: "commonjs main", files: map[string]string{"dist/main.cjs": "x"}, mainModule: "main.cjs", want: "main.cjs"},
+		{name: "config main naming the source falls back to the same stem", files: map[string]string{"dist/worker.js": "x", "dist/index.js": "x", "src/worker.ts": "x"}, configMain: "src/worker.ts", want: "worker.js", wantNote: `using the built module "worker.js" with the same name`},
+		{name: "config main naming the source falls back to the only index", files: map[string]string{"dist/index.mjs": "x", "src/main.ts": "x"}, configMain: "src/main.ts", want: "index.mjs", wantNote: `using "index.mjs", the only index/worker module`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,6 +278,11 @@ func TestCollectMainModule(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, b.MainModule)
 			assert.Equal(t, ContentDigest(tc.want, b.DigestEntries()), b.Digest)
+			if tc.wantNote == "" {
+				assert.Empty(t, b.MainNote)
+			} else {
+				assert.Contains(t, b.MainNote, tc.wantNote)
+			}
 		})
 	}
 }
@@ -458,11 +466,11 @@ func TestCollectErrors(t *testing.T) {
 		{
 			name: "config main pointing at the source",
 			setup: func(t *testing.T, dir string) {
-				writeTree(t, dir, map[string]string{"dist/index.mjs": "x", "src/index.ts": "x"})
+				writeTree(t, dir, map[string]string{"dist/app.mjs": "x", "dist/chunk.mjs": "x", "src/main.ts": "x"})
 			},
-			opts:      Options{Patterns: "dist/**", ConfigMain: "src/index.ts"},
+			opts:      Options{Patterns: "dist/**", ConfigMain: "src/main.ts"},
 			wantInput: InputConfigMain, wantKind: ErrMainModule,
-			wantMsg: []string{"`main` \"src/index.ts\"", `input "main-module"`, `perhaps "index.mjs"`},
+			wantMsg: []string{"`main` \"src/main.ts\"", `input "main-module"`, `"app.mjs"`},
 		},
 		{
 			name: "no candidate for the main module",

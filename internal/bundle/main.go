@@ -14,7 +14,7 @@ const maxListedNames = 10
 // resolveMain picks the entry module: opts.MainModule (a module name), else opts.ConfigMain (a
 // file path relative to Dir), else the only module whose base name is one of mainCandidates.
 // mods are sorted by name.
-func resolveMain(mods []Module, opts Options) (string, error) {
+func resolveMain(mods []Module, opts Options) (name, note string, err error) {
 	byName := func(name string) (Module, bool) {
 		i, ok := slices.BinarySearchFunc(mods, name, func(m Module, n string) int { return strings.Compare(m.Name, n) })
 		if !ok {
@@ -40,11 +40,12 @@ func resolveMain(mods []Module, opts Options) (string, error) {
 					}
 				}
 			}
-			return "", inputErr(InputMainModule, newKindError(ErrMainModule,
+			return "", "", inputErr(InputMainModule, newKindError(ErrMainModule,
 				"main module %q from input %q is not one of the uploaded modules%s; module names: %s",
 				want, InputMainModule, hint, quoteList(names, maxListedNames)))
 		}
-		return checkMain(m, InputMainModule, "input "+quoteName(InputMainModule))
+		name, err := checkMain(m, InputMainModule, "input "+quoteName(InputMainModule))
+		return name, "", err
 	}
 
 	if cfg := strings.TrimSpace(opts.ConfigMain); cfg != "" {
@@ -57,39 +58,45 @@ func resolveMain(mods []Module, opts Options) (string, error) {
 		rel := cleanRel(cfg)
 		for _, m := range mods {
 			if m.RelPath == rel {
-				return checkMain(m, InputConfigMain, "`main` of the wrangler configuration")
+				name, err := checkMain(m, InputConfigMain, "`main` of the wrangler configuration")
+				return name, "", err
 			}
 		}
-		hint := ""
+		// wrangler's `main` usually names the source (src/index.ts) that wrangler
+		// itself bundles; the action uploads the build output instead. Use the
+		// built module with the same stem, else the only index/worker module,
+		// and say so; fail only when neither exists.
 		if guess := guessBuilt(mods, rel); guess != "" {
-			hint = fmt.Sprintf(" (perhaps %q, built from it?)", guess)
+			m, _ := byName(guess)
+			name, err := checkMain(m, InputConfigMain, "`main` of the wrangler configuration")
+			return name, fmt.Sprintf("`main` %q of the wrangler configuration is not an uploaded module; using the built module %q with the same name (set input %q to choose another)", cfg, guess, InputMainModule), err
 		}
-		return "", inputErr(InputConfigMain, newKindError(ErrMainModule,
+		if c := indexCandidates(mods); len(c) == 1 {
+			name, err := checkMain(c[0], InputConfigMain, "`main` of the wrangler configuration")
+			return name, fmt.Sprintf("`main` %q of the wrangler configuration is not an uploaded module; using %q, the only index/worker module (set input %q to choose another)", cfg, c[0].Name, InputMainModule), err
+		}
+		return "", "", inputErr(InputConfigMain, newKindError(ErrMainModule,
 			"`main` %q of the wrangler configuration is not among the files matched by input %q; "+
 				"it often names the source (e.g. src/index.ts) while the action uploads the build output, "+
-				"so set input %q to the built entry module's name%s; module names: %s",
-			cfg, InputModules, InputMainModule, hint, quoteList(names, maxListedNames)))
+				"so set input %q to the built entry module's name; module names: %s",
+			cfg, InputModules, InputMainModule, quoteList(names, maxListedNames)))
 	}
 
-	var candidates []Module
-	for _, m := range mods {
-		if slices.Contains(mainCandidates, path.Base(m.Name)) {
-			candidates = append(candidates, m)
-		}
-	}
+	candidates := indexCandidates(mods)
 	if len(candidates) == 1 {
-		return checkMain(candidates[0], InputMainModule, "the only index/worker module")
+		name, err := checkMain(candidates[0], InputMainModule, "the only index/worker module")
+		return name, "", err
 	}
 	cands := make([]string, len(candidates))
 	for i, m := range candidates {
 		cands[i] = m.Name
 	}
 	if len(candidates) == 0 {
-		return "", inputErr(InputMainModule, newKindError(ErrMainModule,
+		return "", "", inputErr(InputMainModule, newKindError(ErrMainModule,
 			"cannot tell the main module: no module is named %s, and neither input %q nor `main` in a wrangler configuration is set; set input %q to one of: %s",
 			strings.Join(mainCandidates, ", "), InputMainModule, InputMainModule, quoteList(names, maxListedNames)))
 	}
-	return "", inputErr(InputMainModule, newKindError(ErrMainModule,
+	return "", "", inputErr(InputMainModule, newKindError(ErrMainModule,
 		"cannot tell the main module: %d modules could be it (%s); set input %q to one of them",
 		len(candidates), quoteList(cands, maxListedNames), InputMainModule))
 }
@@ -134,3 +141,14 @@ func guessBuilt(mods []Module, rel string) string {
 }
 
 func quoteName(s string) string { return fmt.Sprintf("%q", s) }
+
+// indexCandidates are the modules named like an entry point (mainCandidates).
+func indexCandidates(mods []Module) []Module {
+	var out []Module
+	for _, m := range mods {
+		if slices.Contains(mainCandidates, path.Base(m.Name)) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

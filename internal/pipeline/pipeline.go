@@ -115,6 +115,12 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		return res, err
 	}
 	res.MainModule, res.RawBytes, res.GzipBytes = b.MainModule, b.RawBytes, b.GzipBytes
+	if b.MainNote != "" {
+		deps.Log.Noticef("%s", b.MainNote)
+	}
+	if len(b.Unmatched) > 0 {
+		deps.Log.Warningf("these `modules` patterns matched no file: %s", strings.Join(b.Unmatched, ", "))
+	}
 	for _, m := range b.Modules {
 		res.Modules = append(res.Modules, Module{Name: m.Name, ContentType: m.ContentType, Size: m.Size})
 	}

@@ -1,0 +1,485 @@
+package cloudflare
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// backoffBase and backoffCap shape the delay without a Retry-After header:
+	// 500ms × 2^n, at most 10s, minus up to 25 % jitter. Shorter than the SDK's
+	// 2s × 2^n (cap 30s) so that a run stays responsive.
+	backoffBase = 500 * time.Millisecond
+	backoffCap  = 10 * time.Second
+	// maxResponseBytes bounds a response body. Get Version with modules can be
+	// tens of MB (base64 of a bundle up to 64 MB uncompressed).
+	maxResponseBytes = 256 << 20
+	// finalCheckBudget bounds the outcome check made after the last attempt of a
+	// write failed ambiguously, when the call's own budget may already be spent.
+	finalCheckBudget = 20 * time.Second
+)
+
+// budgetKey carries the deadline of the outermost call in a context, so that
+// the reads made to resolve a write's outcome share the write's budget.
+type budgetKey struct{}
+
+// bodySource produces a fresh request body for each attempt.
+type bodySource interface {
+	// open returns a new body. An error of the body's own source (a module that
+	// cannot be read), as opposed to a network error while sending it, is
+	// recorded in fail.
+	open(fail *failRecorder) io.ReadCloser
+}
+
+// failRecorder keeps the first error of a body's source during one attempt.
+type failRecorder struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *failRecorder) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+func (f *failRecorder) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// jsonBody is a small request body held in memory.
+type jsonBody []byte
+
+func (b jsonBody) open(*failRecorder) io.ReadCloser {
+	return io.NopCloser(bytes.NewReader(b))
+}
+
+// call describes one logical API call for do.
+type call struct {
+	method string
+	path   string // escaped, relative to the base URL
+	query  url.Values
+	body   bodySource // nil: no body
+	out    any        // where to decode the envelope's result; nil to ignore it
+	info   *resultInfo
+
+	// write marks a call that changes state: after an ambiguous failure it is
+	// re-sent only when check says it was not applied.
+	write bool
+	// check looks for the effect of an earlier attempt of a write. It returns
+	// true when the write was applied (and has filled in the result itself).
+	// nil means the outcome cannot be checked, so the write is never re-sent
+	// after an ambiguous failure.
+	check func(ctx context.Context) (bool, error)
+}
+
+// resultInfo is the pagination block of list responses (docs §3.4).
+type resultInfo struct {
+	Page       int `json:"page"`
+	PerPage    int `json:"per_page"`
+	Count      int `json:"count"`
+	TotalCount int `json:"total_count"`
+	TotalPages int `json:"total_pages"`
+}
+
+// envelope is the JSON wrapper of every response (docs §3.1, §3.2).
+type envelope struct {
+	Success    *bool           `json:"success"`
+	Errors     []ErrorDetail   `json:"errors"`
+	Result     json.RawMessage `json:"result"`
+	ResultInfo *resultInfo     `json:"result_info"`
+}
+
+// outcome is the result of one HTTP attempt.
+type outcome struct {
+	err error
+	// retry: the failure is transient and the call may be tried again.
+	retry bool
+	// unknown: the failed attempt of a write may have been applied.
+	unknown bool
+	// wait is a delay the server asked for (Retry-After-Ms, Retry-After).
+	wait    time.Duration
+	hasWait bool
+	// what describes the failure for log lines ("HTTP 503", "a connection error").
+	what string
+}
+
+// do runs c with retries; see the package documentation and docs §2.1.
+func (c *Client) do(ctx context.Context, cl *call) error {
+	start := c.now()
+	deadline, nested := ctx.Value(budgetKey{}).(time.Time)
+	if !nested {
+		deadline = start.Add(c.budget)
+		ctx = context.WithValue(ctx, budgetKey{}, deadline)
+	}
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	label := cl.method + " " + cl.path
+	// last is the previous failed attempt; if it was a write that may have
+	// been applied, its outcome is checked before the write is re-sent.
+	var last outcome
+	for attempt := 1; ; attempt++ {
+		if last.unknown {
+			done, err := c.checkOutcome(ctx, cl, label, last.err)
+			if err != nil || done {
+				return err
+			}
+			last.unknown = false // checked: it was not applied
+		}
+		if attempt > 1 && !c.now().Before(deadline) {
+			// The wait or the outcome check used up the rest of the budget.
+			return c.giveUp(ctx, cl, label, last, attempt-1, c.now().Sub(start),
+				fmt.Sprintf("the retry budget of %s is spent", roundDuration(c.budgetFor(start, deadline))))
+		}
+		o := c.attempt(ctx, cl, deadline)
+		if o.err == nil {
+			return nil
+		}
+		last = o
+		elapsed := c.now().Sub(start)
+		if ctx.Err() != nil {
+			// The caller gave up: no retry and no check, whatever the outcome.
+			if o.unknown {
+				return fmt.Errorf("%w; %w", ErrUnknownOutcome, o.err)
+			}
+			return o.err
+		}
+		if o.unknown && cl.check == nil {
+			c.logf("not re-sending %s after %s: its outcome is unknown and cannot be checked", label, o.what)
+			return fmt.Errorf("%w (%s cannot be checked and was not re-sent): %w", ErrUnknownOutcome, label, o.err)
+		}
+		if !o.retry {
+			return c.giveUp(ctx, cl, label, o, attempt, elapsed, "")
+		}
+		if attempt >= c.maxAttempts {
+			return c.giveUp(ctx, cl, label, o, attempt, elapsed,
+				fmt.Sprintf("reached the maximum of %d attempts", c.maxAttempts))
+		}
+		remaining := deadline.Sub(c.now())
+		wait := c.backoff(attempt - 1)
+		if o.hasWait {
+			if o.wait > remaining {
+				return c.giveUp(ctx, cl, label, o, attempt, elapsed, fmt.Sprintf(
+					"the API asked to wait %s before retrying, more than the %s left of the retry budget",
+					roundDuration(o.wait), roundDuration(max(remaining, 0))))
+			}
+			wait = o.wait
+		}
+		if wait >= remaining {
+			return c.giveUp(ctx, cl, label, o, attempt, elapsed,
+				fmt.Sprintf("the retry budget of %s is spent", roundDuration(c.budgetFor(start, deadline))))
+		}
+		c.logf("retrying %s after %s (attempt %d of %d, waiting %s)",
+			label, o.what, attempt+1, c.maxAttempts, roundDuration(wait))
+		if err := c.sleep(ctx, wait); err != nil {
+			if o.unknown {
+				return fmt.Errorf("%w; %w (while waiting to retry after: %w)", ErrUnknownOutcome, err, o.err)
+			}
+			return fmt.Errorf("%w (while waiting to retry after: %w)", err, o.err)
+		}
+	}
+}
+
+// budgetFor returns the budget this call had, for messages.
+func (c *Client) budgetFor(start, deadline time.Time) time.Duration {
+	if d := deadline.Sub(start); d < c.budget {
+		return d
+	}
+	return c.budget
+}
+
+// checkOutcome asks cl.check whether an earlier ambiguous attempt was applied.
+// It returns done=true when the call is finished (applied, or the check
+// failed, with err set); false means the write must be re-sent.
+func (c *Client) checkOutcome(ctx context.Context, cl *call, label string, cause error) (bool, error) {
+	applied, err := cl.check(ctx)
+	if err != nil {
+		c.logf("could not check whether the earlier attempt of %s was applied: %v", label, c.redact(err.Error()))
+		return true, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, err, cause)
+	}
+	if applied {
+		c.logf("the earlier attempt of %s had succeeded; not re-sending it", label)
+		return true, nil
+	}
+	c.logf("the earlier attempt of %s was not applied; re-sending it", label)
+	return false, nil
+}
+
+// giveUp builds the final error. When the last attempt of a write failed
+// ambiguously it checks the outcome one last time with a small fresh budget.
+func (c *Client) giveUp(ctx context.Context, cl *call, label string, o outcome, attempts int, elapsed time.Duration, reason string) error {
+	err := o.err
+	if attempts > 1 || reason != "" {
+		if reason == "" {
+			reason = "the error is not retryable"
+		}
+		err = fmt.Errorf("failed after %d attempts over %s (%s): %w", attempts, roundDuration(elapsed), reason, o.err)
+	}
+	if !o.unknown || cl.check == nil {
+		return err
+	}
+	checkCtx := context.WithValue(ctx, budgetKey{}, c.now().Add(min(finalCheckBudget, c.attemptTimeout)))
+	applied, cerr := cl.check(checkCtx)
+	switch {
+	case cerr != nil:
+		c.logf("could not check whether the last attempt of %s was applied: %v", label, c.redact(cerr.Error()))
+		return fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, cerr, err)
+	case applied:
+		c.logf("the last attempt of %s had succeeded despite the error", label)
+		return nil
+	default:
+		return err
+	}
+}
+
+// backoff returns the delay before retry n (0-based) without a server hint.
+func (c *Client) backoff(n int) time.Duration {
+	d := backoffCap
+	if n < 10 {
+		d = min(backoffBase<<n, backoffCap)
+	}
+	r := c.rand()
+	if r < 0 || r >= 1 || math.IsNaN(r) {
+		r = 0
+	}
+	return d - time.Duration(float64(d)*0.25*r)
+}
+
+// attempt sends one HTTP request and classifies the result.
+func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outcome {
+	label := cl.method + " " + cl.path
+	timeout := min(c.attemptTimeout, deadline.Sub(c.now()))
+	if timeout <= 0 {
+		return outcome{err: fmt.Errorf("%s: the retry budget of %s is spent", label, roundDuration(c.budget))}
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	// wrote records that the request headers went to the connection. From then
+	// on a failure leaves a write's outcome unknown: a server may act on a
+	// complete JSON body before the end of the chunked stream, so waiting for
+	// the whole request to be written would not be a safe line. Before it
+	// (dial or TLS failures), nothing was sent and re-sending is safe.
+	var wrote atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteHeaders: func() { wrote.Store(true) },
+	})
+	u := c.base.String() + cl.path
+	if len(cl.query) > 0 {
+		u += "?" + cl.query.Encode()
+	}
+	req, err := http.NewRequestWithContext(actx, cl.method, u, nil)
+	if err != nil {
+		return outcome{err: fmt.Errorf("failed to build request %s: %w", label, err)}
+	}
+	var fail failRecorder
+	if cl.body != nil {
+		req.Body = cl.body.open(&fail)
+		// GetBody lets net/http replay the body on a redirect or on its own
+		// reconnect: it re-opens the source instead of keeping a copy.
+		req.GetBody = func() (io.ReadCloser, error) { return cl.body.open(&fail), nil }
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		return c.transportOutcome(ctx, actx, cl, label, err, fail.get(), wrote.Load())
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
+	if err != nil {
+		// The request was answered, so a write may have been applied.
+		return c.transportOutcome(ctx, actx, cl, label, err, nil, true)
+	}
+	if ferr := fail.get(); ferr != nil {
+		// The server answered before the body was complete: report the module.
+		return outcome{err: ferr}
+	}
+	if len(body) > maxResponseBytes {
+		return outcome{err: fmt.Errorf("%s: the response is larger than %d MiB", label, maxResponseBytes>>20), unknown: cl.write}
+	}
+	return c.responseOutcome(cl, res, body)
+}
+
+// transportOutcome classifies an error of the HTTP exchange itself.
+func (c *Client) transportOutcome(ctx, actx context.Context, cl *call, label string, err, sourceErr error, wrote bool) outcome {
+	unknown := cl.write && wrote
+	switch {
+	case sourceErr != nil:
+		// A module could not be read: the server got a truncated body, which it
+		// cannot apply, and trying again would fail the same way.
+		return outcome{err: sourceErr}
+	case errors.Is(err, errCrossHostRedirect):
+		return outcome{err: fmt.Errorf("%s: %w", label, err)}
+	case ctx.Err() != nil:
+		return outcome{err: fmt.Errorf("%s: %w", label, ctx.Err()), unknown: unknown}
+	case actx.Err() != nil:
+		return outcome{
+			err:     fmt.Errorf("%s: the attempt timed out after %s: %w", label, roundDuration(c.attemptTimeout), context.DeadlineExceeded),
+			retry:   true,
+			unknown: unknown,
+			what:    "a timeout",
+		}
+	default:
+		return outcome{
+			err:     fmt.Errorf("%s: %w", label, c.cleanTransportError(err)),
+			retry:   true,
+			unknown: unknown,
+			what:    "a connection error",
+		}
+	}
+}
+
+// cleanTransportError strips the *url.Error wrapper, whose text repeats the
+// full URL, keeping the cause.
+func (c *Client) cleanTransportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// responseOutcome decodes an HTTP response and decides whether to retry.
+func (c *Client) responseOutcome(cl *call, res *http.Response, body []byte) outcome {
+	err := c.decodeResponse(cl.method, cl.path, res, body, cl.out, cl.info)
+	if err == nil {
+		return outcome{}
+	}
+	o := outcome{err: err, what: fmt.Sprintf("HTTP %d", res.StatusCode)}
+	var ae *APIError
+	isAPI := errors.As(err, &ae)
+	status := res.StatusCode
+	switch {
+	case status == http.StatusTooManyRequests:
+		// Assumption: a 429 is a rate-limit rejection before any processing, so
+		// even a write may be sent again as is.
+		o.retry = true
+	case status == http.StatusRequestTimeout:
+		// 408: the server timed out waiting for the request, so it did not act on it.
+		o.retry = true
+	case status == http.StatusConflict && isAPI && ae.HasCode(CodeConcurrentModification):
+		// 10035: rejected because of a concurrent change; retry after a short wait.
+		o.retry = true
+	case status >= 500:
+		o.retry = true
+		o.unknown = cl.write
+	case status < 300:
+		// A 2xx whose body could not be decoded, or success:false. For a write
+		// the change may have been made.
+		o.unknown = cl.write
+	}
+	// x-should-retry overrides the status, as in Cloudflare's SDK.
+	switch strings.ToLower(res.Header.Get("x-should-retry")) {
+	case "true":
+		o.retry = true
+	case "false":
+		o.retry = false
+	}
+	if o.retry {
+		o.wait, o.hasWait = parseRetryAfter(res.Header, c.now())
+	}
+	return o
+}
+
+// decodeResponse decodes the envelope of a response into out and info. It
+// returns an *APIError for an error status, success:false, or a body that is
+// not a JSON envelope.
+func (c *Client) decodeResponse(method, path string, res *http.Response, body []byte, out any, info *resultInfo) error {
+	apiErr := func() *APIError {
+		return &APIError{Method: method, Path: path, Status: res.StatusCode, RayID: res.Header.Get("cf-ray")}
+	}
+	var env envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		e := apiErr()
+		e.Excerpt = c.excerpt(body)
+		if e.Excerpt == "" {
+			e.Excerpt = "(empty)"
+		}
+		return e
+	}
+	if res.StatusCode >= 300 || (env.Success != nil && !*env.Success) {
+		e := apiErr()
+		for _, d := range env.Errors {
+			d.Message = c.redact(d.Message)
+			e.Errors = append(e.Errors, d)
+		}
+		if len(e.Errors) == 0 {
+			e.Excerpt = c.excerpt(body)
+		}
+		return e
+	}
+	if info != nil && env.ResultInfo != nil {
+		*info = *env.ResultInfo
+	}
+	if out != nil && len(env.Result) > 0 && string(env.Result) != "null" {
+		if err := json.Unmarshal(env.Result, out); err != nil {
+			e := apiErr()
+			e.Excerpt = "the result could not be decoded: " + err.Error()
+			return e
+		}
+	}
+	return nil
+}
+
+// parseRetryAfter returns the delay a response asks for: Retry-After-Ms
+// (float milliseconds) first, then Retry-After (float seconds or an HTTP
+// date, relative to now). Negative delays become 0.
+func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
+			return floatDuration(f, time.Millisecond), true
+		}
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
+			return floatDuration(f, time.Second), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0), true
+		}
+	}
+	return 0, false
+}
+
+// floatDuration converts f units to a Duration without overflow, clamping
+// negatives to 0 and huge values to a day (longer than any budget).
+func floatDuration(f float64, unit time.Duration) time.Duration {
+	const ceiling = 24 * time.Hour
+	d := f * float64(unit)
+	switch {
+	case d <= 0:
+		return 0
+	case d >= float64(ceiling):
+		return ceiling
+	}
+	return time.Duration(d)
+}
+
+// roundDuration makes durations readable in messages.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	default:
+		return d.Round(time.Millisecond)
+	}
+}
