@@ -92,7 +92,8 @@ func Run(ctx context.Context, env Env) int {
 			cfg.AccountID = LocalAccountID
 		}
 	}
-	if cfg.APIToken != "" {
+	// A dry run without full credentials plans offline (API stays nil).
+	if cfg.APIToken != "" && cfg.AccountID != "" {
 		client, err = cloudflare.New(cfg.APIURL, cfg.APIToken, cfg.AccountID,
 			cloudflare.WithLogger(action.Debugf), cloudflare.WithUserAgent("workers-deploy/"+Version))
 		if err != nil {

@@ -140,7 +140,9 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	} else {
 		c.APIURL = u
 	}
-	if !c.Local {
+	// A dry run without credentials is a plan made offline: it needs none.
+	dryRun := strings.EqualFold(str("dry-run"), "true")
+	if !c.Local && !dryRun {
 		if c.APIToken == "" {
 			fail("api-token", "no Cloudflare API token: set the `api-token` input (from a secret) or CLOUDFLARE_API_TOKEN; the token needs Workers Scripts: Edit. To try the action without an account use `api-url: local`")
 		} else if strings.ContainsAny(c.APIToken, " \t\r\n") {
