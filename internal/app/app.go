@@ -103,9 +103,13 @@ func Run(ctx context.Context, env Env) int {
 		api = client
 	}
 
-	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: action, ReadFile: env.ReadFile, Now: env.Now})
+	obs := githubObserver(ctx, action, cfg, ev, env)
+	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: action, ReadFile: env.ReadFile, Now: env.Now, Observer: obs})
 	if client != nil && res != nil {
 		res.Requests = client.Requests()
+	}
+	if res != nil && !cfg.DryRun && res.Skipped == "" {
+		reportGitHub(ctx, action, cfg, ev, env, res, runErr)
 	}
 	writeResults(action, env, res, ev, runErr)
 	if runErr != nil {

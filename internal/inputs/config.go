@@ -54,16 +54,31 @@ type Config struct {
 	Message string
 
 	Deploy bool
-	Stages string
 	DryRun bool
 
-	VersionID         string
-	GitHubToken       string
-	Comment           bool
-	GitHubDeployment  bool
-	GitHubEnvironment string
-	KeepSecrets       bool
-	Rollback          bool
+	Rollout RolloutConfig
+	GitHub  GitHubConfig
+	Project ProjectConfig
+}
+
+// loader gives the feature files the helpers of Load.
+type loader struct {
+	src     *Source
+	str     func(name string) string
+	boolean func(name string) bool
+	fail    func(input string, format string, args ...any)
+	errs    *[]error
+	now     func() time.Time
+}
+
+// notYet fails an input this build cannot apply yet when it is set to anything
+// but its default, rather than silently ignoring it.
+func (l *loader) notYet(names ...string) {
+	for _, name := range names {
+		if v, ok := l.src.Lookup(name); ok && v != specByName[name].def {
+			l.fail(name, "this input is not supported by this build yet; remove it")
+		}
+	}
 }
 
 // LoadOptions carries what Load needs besides the inputs.
@@ -73,19 +88,6 @@ type LoadOptions struct {
 	Workspace string
 	// Now is used to refuse compatibility dates in the future.
 	Now func() time.Time
-}
-
-// notYet are inputs of product.md whose behaviour this build does not have yet.
-// Setting one to a non-default value fails instead of being silently ignored.
-var notYet = map[string]string{
-	"wrangler-env":     "",
-	"bindings":         "",
-	"vars":             "",
-	"secrets":          "",
-	"health-check-url": "",
-	"max-error-rate":   "",
-	"version-id":       "",
-	"assets-directory": "",
 }
 
 // Load reads and validates every input. All problems are returned together
@@ -202,27 +204,14 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	c.Message = TruncateUTF8(str("message"), MaxMessageBytes)
 
 	c.Deploy = boolean("deploy")
-	c.Stages = str("stages")
-	if s := strings.Join(strings.Fields(c.Stages), ""); s != "100%" && s != "100" {
-		fail("stages", "staged rollouts (%q) are not supported by this build yet; use the default `100%%`", c.Stages)
-	}
 	c.DryRun = boolean("dry-run")
-	c.KeepSecrets = boolean("keep-secrets")
-	c.Rollback = boolean("rollback")
-	c.Comment = boolean("comment")
-	c.GitHubDeployment = boolean("github-deployment")
-	if c.GitHubDeployment {
-		fail("github-deployment", "GitHub Deployments are not supported by this build yet; set it to false")
-	}
-	c.GitHubEnvironment = str("github-environment")
-	c.GitHubToken = str("github-token")
-	c.VersionID = str("version-id")
 
-	for name := range notYet {
-		if v, ok := src.Lookup(name); ok && v != specByName[name].def {
-			fail(name, "this input is not supported by this build yet; remove it")
-		}
-	}
+	// Feature groups parse their own inputs (rollout.go, github.go, project.go).
+	ld := &loader{src: src, str: str, boolean: boolean, fail: fail, errs: &errs, now: opts.Now}
+	c.loadRollout(ld)
+	c.loadGitHub(ld)
+	c.loadProject(ld)
+
 	if err := errors.Join(errs...); err != nil {
 		return c, err
 	}

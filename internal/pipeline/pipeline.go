@@ -2,19 +2,14 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/workers-deploy/workers-deploy/internal/bundle"
-	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
-	"github.com/workers-deploy/workers-deploy/internal/wrangler"
 )
 
 // ErrTagConflict means a version with the run's tag exists with other content.
@@ -31,6 +26,8 @@ type Deps struct {
 	ReadFile func(string) ([]byte, error)
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
+	// Observer follows the rollout; nil means NopObserver.
+	Observer Observer
 }
 
 // Module is one uploaded module, for reports.
@@ -71,6 +68,14 @@ type Result struct {
 	DeployedPercentage float64
 	PreviousVersionID  string
 
+	// Stages reports each stage of the rollout (deploy.go, issue 3).
+	Stages     []StageReport
+	RolledBack bool
+	// Bindings lists the version's bindings by name and type (issue 5).
+	Bindings []BindingInfo
+	// CommentURL is the sticky PR comment written (issue 4).
+	CommentURL string
+
 	// Requests counts Cloudflare API requests made (attempts included) when
 	// the API client reports it.
 	Requests int
@@ -90,6 +95,9 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	res := &Result{DryRun: cfg.DryRun}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.Observer == nil {
+		deps.Observer = NopObserver{}
 	}
 	if reason := ev.SkipReason(); reason != "" {
 		res.Skipped = reason
@@ -171,223 +179,11 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		deps.Log.Infof("Preview URL: %s", res.PreviewURL)
 	}
 
+	deps.Observer.VersionReady(res)
 	if !cfg.Deploy {
 		return res, nil
 	}
 	return res, deploy(ctx, api, w.Name, res, deps.Log)
-}
-
-// resolveSettings merges inputs over the wrangler configuration.
-func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
-	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
-	path, err := wrangler.Find(cfg.WorkingDirectory, cfg.ConfigFile)
-	switch {
-	case errors.Is(err, wrangler.ErrNotFound):
-	case err != nil:
-		return nil, &inputs.Error{Input: "config", Err: err}
-	case path != "":
-		wc, err := wrangler.Load(path, deps.ReadFile)
-		if err != nil {
-			return nil, &inputs.Error{Input: "config", Err: err}
-		}
-		st.configPath = path
-		if len(wc.Unsupported) > 0 {
-			return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s sets %s: bindings and assets from wrangler configuration are not supported by this build yet, and deploying without them would ship a broken Worker; remove them or use `config: none` if the Worker does not need them",
-				filepath.Base(path), strings.Join(wc.Unsupported, ", "))}
-		}
-		if len(wc.Ignored) > 0 {
-			deps.Log.Noticef("%s: these keys are not applied by workers-deploy (manage them with wrangler or Terraform): %s", filepath.Base(path), strings.Join(wc.Ignored, ", "))
-		}
-		if st.worker == "" {
-			st.worker = wc.Name
-			if st.worker != "" {
-				if err := inputs.CheckWorkerName(st.worker); err != nil {
-					return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `name`: %w", filepath.Base(path), err)}
-				}
-			}
-		}
-		st.configMain = wc.Main
-		if st.compatDate == "" && wc.CompatibilityDate != "" {
-			if err := inputs.CheckCompatibilityDate(wc.CompatibilityDate, deps.Now()); err != nil {
-				return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `compatibility_date`: %w", filepath.Base(path), err)}
-			}
-			st.compatDate = wc.CompatibilityDate
-		}
-		if !cfg.CompatibilityFlagsSet {
-			st.compatFl = wc.CompatibilityFlags
-		}
-	}
-	if st.worker == "" {
-		return nil, &inputs.Error{Input: "worker", Err: errors.New("no Worker named: set the `worker` input, or `name` in wrangler configuration")}
-	}
-	if st.compatDate == "" {
-		return nil, &inputs.Error{Input: "compatibility-date", Err: errors.New("no compatibility date: set the `compatibility-date` input (YYYY-MM-DD) or `compatibility_date` in wrangler configuration")}
-	}
-	return st, nil
-}
-
-type worker struct {
-	ID, Name string
-	created  bool
-}
-
-// resolveWorker finds the Worker by name or ID and creates it when allowed.
-func resolveWorker(ctx context.Context, api API, cfg *inputs.Config, nameOrID string, log Logger) (*worker, error) {
-	w, err := api.GetWorker(ctx, nameOrID)
-	if err == nil {
-		log.Infof("Worker %s (%s) found", w.Name, w.ID)
-		return &worker{ID: w.ID, Name: w.Name}, nil
-	}
-	if !cloudflare.IsNotFound(err) {
-		return nil, fmt.Errorf("failed to look up Worker %q: %w", nameOrID, err)
-	}
-	if inputs.IsWorkerID(nameOrID) {
-		return nil, &inputs.Error{Input: "worker", Err: fmt.Errorf("%w: no Worker has ID %s in this account; check `worker` and `account-id`", ErrWorkerNotFound, nameOrID)}
-	}
-	if !cfg.CreateWorker {
-		return nil, &inputs.Error{Input: "create-worker", Err: fmt.Errorf("%w: Worker %q is not in this account and `create-worker` is false; provision it first (Terraform `cloudflare_worker`, the dashboard) or set `create-worker: true`", ErrWorkerNotFound, nameOrID)}
-	}
-	// Worker-level settings are written only here, on creation. The defaults
-	// follow wrangler's: reachable on workers.dev, with version preview URLs.
-	created, err := api.CreateWorker(ctx, cloudflare.WorkerInput{
-		Name:      nameOrID,
-		Subdomain: &cloudflare.SubdomainSettings{Enabled: true, PreviewsEnabled: true},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("failed to create Worker %q: %w", nameOrID, err)
-	}
-	log.Infof("Worker %s (%s) created", created.Name, created.ID)
-	return &worker{ID: created.ID, Name: created.Name, created: true}, nil
-}
-
-// versionFor reuses the tag's version when its content matches, fails when it
-// does not, and otherwise creates the version.
-func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle, res *Result, st *settings) (*cloudflare.Version, bool, error) {
-	existing, err := api.FindVersionByTag(ctx, workerID, res.Tag)
-	if err != nil {
-		return nil, false, fmt.Errorf("failed to look for a version tagged %q: %w", res.Tag, err)
-	}
-	if existing != nil {
-		full, err := api.GetVersion(ctx, workerID, existing.ID, true)
-		if err != nil {
-			return nil, false, fmt.Errorf("failed to read version %s to compare its content: %w", existing.ID, err)
-		}
-		if diff := compareVersion(full, b, st); diff != "" {
-			return nil, false, fmt.Errorf("%w: version %s (#%d) has tag %q but %s. A tag names one build: rerun with an unchanged build, or set the `tag` input to a new value (for example the SHA plus the run attempt)",
-				ErrTagConflict, full.ID, full.Number, res.Tag, diff)
-		}
-		return full, true, nil
-	}
-	in := cloudflare.VersionInput{
-		MainModule:         b.MainModule,
-		CompatibilityDate:  st.compatDate,
-		CompatibilityFlags: st.compatFl,
-		Annotations:        map[string]string{"workers/tag": res.Tag},
-	}
-	if res.Message != "" {
-		in.Annotations["workers/message"] = res.Message
-	}
-	for _, m := range b.Modules {
-		in.Modules = append(in.Modules, cloudflare.ModuleUpload{Name: m.Name, ContentType: m.ContentType, Open: m.Open})
-	}
-	v, err := api.CreateVersion(ctx, workerID, in)
-	if err != nil {
-		return nil, false, fmt.Errorf("failed to create the version: %w", err)
-	}
-	return v, false, nil
-}
-
-// compareVersion says how an existing version differs from this run's build,
-// or "" when it is the same build.
-func compareVersion(v *cloudflare.Version, b *bundle.Bundle, st *settings) string {
-	entries := make([]bundle.DigestEntry, 0, len(v.Modules))
-	for _, m := range v.Modules {
-		entries = append(entries, bundle.DigestEntry{Name: m.Name, ContentType: m.ContentType, SHA256: sha256.Sum256(m.Content)})
-	}
-	switch {
-	case bundle.ContentDigest(v.MainModule, entries) != b.Digest:
-		return fmt.Sprintf("its modules differ from this build (%d modules there, %d here)", len(v.Modules), len(b.Modules))
-	case v.CompatibilityDate != st.compatDate:
-		return fmt.Sprintf("its compatibility date is %s, not %s", v.CompatibilityDate, st.compatDate)
-	case !slices.Equal(sorted(v.CompatibilityFlags), sorted(st.compatFl)):
-		return fmt.Sprintf("its compatibility flags are [%s], not [%s]", strings.Join(v.CompatibilityFlags, ", "), strings.Join(st.compatFl, ", "))
-	}
-	return ""
-}
-
-func sorted(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return out
-}
-
-// deploy sends 100% of traffic to the run's version.
-func deploy(ctx context.Context, api API, name string, res *Result, log Logger) error {
-	deps, err := api.ListDeployments(ctx, name)
-	if err != nil {
-		return fmt.Errorf("failed to read the live deployment of %s: %w", name, err)
-	}
-	if len(deps) > 0 {
-		live := deps[0]
-		if len(live.Versions) == 1 {
-			res.PreviousVersionID = live.Versions[0].VersionID
-		} else {
-			for _, dv := range live.Versions {
-				if dv.VersionID != res.VersionID && res.PreviousVersionID == "" {
-					res.PreviousVersionID = dv.VersionID
-				}
-			}
-		}
-		if len(live.Versions) == 1 && live.Versions[0].VersionID == res.VersionID {
-			res.Deployed, res.DeployedPercentage = true, 100
-			log.Infof("Version %s already serves 100%% of %s: nothing to deploy", res.VersionID, name)
-			return nil
-		}
-	}
-	d, err := api.CreateDeployment(ctx, name, []cloudflare.DeploymentVersion{{VersionID: res.VersionID, Percentage: 100}}, res.Message, false)
-	if err != nil {
-		return fmt.Errorf("failed to deploy version %s to 100%%: %w", res.VersionID, err)
-	}
-	res.Deployed, res.DeploymentID, res.DeployedPercentage = true, d.ID, 100
-	log.Infof("Deployed version %s to 100%% of %s (deployment %s)", res.VersionID, name, d.ID)
-	return nil
-}
-
-// dryRun makes only read requests (when credentials are there) and reports
-// what a real run would do.
-func dryRun(ctx context.Context, cfg *inputs.Config, deps Deps, st *settings, b *bundle.Bundle, res *Result) error {
-	if deps.API == nil {
-		deps.Log.Noticef("dry run: no API credentials, so the Worker and existing versions were not looked up; nothing was written")
-		return nil
-	}
-	w, err := deps.API.GetWorker(ctx, st.worker)
-	switch {
-	case err == nil:
-		res.WorkerID, res.WorkerName, res.WorkerExists = w.ID, w.Name, true
-	case cloudflare.IsNotFound(err):
-		deps.Log.Noticef("dry run: Worker %q does not exist; a real run would %s", st.worker, map[bool]string{true: "create it", false: "fail (create-worker: false)"}[cfg.CreateWorker && !inputs.IsWorkerID(st.worker)])
-		return nil
-	default:
-		return fmt.Errorf("failed to look up Worker %q: %w", st.worker, err)
-	}
-	existing, err := deps.API.FindVersionByTag(ctx, w.ID, res.Tag)
-	if err != nil {
-		return fmt.Errorf("failed to look for a version tagged %q: %w", res.Tag, err)
-	}
-	if existing == nil {
-		deps.Log.Noticef("dry run: a real run would create a version tagged %q%s; nothing was written", res.Tag, map[bool]string{true: " and deploy it to 100%", false: ""}[cfg.Deploy])
-		return nil
-	}
-	full, err := deps.API.GetVersion(ctx, w.ID, existing.ID, true)
-	if err != nil {
-		return fmt.Errorf("failed to read version %s: %w", existing.ID, err)
-	}
-	if diff := compareVersion(full, b, st); diff != "" {
-		return fmt.Errorf("%w: version %s has tag %q but %s", ErrTagConflict, full.ID, res.Tag, diff)
-	}
-	res.VersionID, res.VersionNumber, res.VersionReused = full.ID, full.Number, true
-	deps.Log.Noticef("dry run: a real run would reuse version %s (#%d); nothing was written", full.ID, full.Number)
-	return nil
 }
 
 func logBundle(log Logger, res *Result) {

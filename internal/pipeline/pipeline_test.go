@@ -260,4 +260,3 @@ func TestRunSkipsClosedPR(t *testing.T) {
 	assert.Contains(t, res.Skipped, "#7 was closed")
 	assert.Empty(t, api.calls)
 }
-

@@ -37,8 +37,8 @@ func Outputs(r *pipeline.Result) []Output {
 		{"deployment-id", r.DeploymentID},
 		{"deployed-percentage", pct},
 		{"previous-version-id", r.PreviousVersionID},
-		{"rolled-back", "false"},
-		{"comment-url", ""},
+		{"rolled-back", strconv.FormatBool(r.RolledBack)},
+		{"comment-url", r.CommentURL},
 	}
 }
 
@@ -106,6 +106,7 @@ func Summary(r *pipeline.Result, runURL string) string {
 	if runURL != "" {
 		row("Run", fmt.Sprintf("[logs](%s)", runURL))
 	}
+	b.WriteString(StageTable(r.Stages))
 	fmt.Fprintf(&b, "\n<details><summary>%d modules, %s (%s gzip), main <code>%s</code></summary>\n\n",
 		len(r.Modules), humanBytes(r.RawBytes), humanBytes(r.GzipBytes), htmlEscape(r.MainModule))
 	b.WriteString("| Module | Type | Size |\n|---|---|---:|\n")

@@ -56,7 +56,7 @@ func TestSummaryGolden(t *testing.T) {
 			WorkerID: "0123456789abcdef0123456789abcdef", WorkerName: "shop",
 			Tag: "v1", MainModule: "index.mjs", Modules: modules()[:2], RawBytes: 2089, GzipBytes: 900,
 			CompatibilityDate: "2025-09-01",
-			VersionID: "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 4, VersionReused: true,
+			VersionID:         "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 4, VersionReused: true,
 			Deployed: true, DeploymentID: "5f1e2d3c-0000-4000-8000-000000000001", DeployedPercentage: 100,
 			PreviousVersionID: "00000000-0000-4000-8000-000000000002",
 		}},

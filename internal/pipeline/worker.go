@@ -1,0 +1,43 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+	"github.com/workers-deploy/workers-deploy/internal/inputs"
+)
+
+type worker struct {
+	ID, Name string
+	created  bool
+}
+
+// resolveWorker finds the Worker by name or ID and creates it when allowed.
+func resolveWorker(ctx context.Context, api API, cfg *inputs.Config, nameOrID string, log Logger) (*worker, error) {
+	w, err := api.GetWorker(ctx, nameOrID)
+	if err == nil {
+		log.Infof("Worker %s (%s) found", w.Name, w.ID)
+		return &worker{ID: w.ID, Name: w.Name}, nil
+	}
+	if !cloudflare.IsNotFound(err) {
+		return nil, fmt.Errorf("failed to look up Worker %q: %w", nameOrID, err)
+	}
+	if inputs.IsWorkerID(nameOrID) {
+		return nil, &inputs.Error{Input: "worker", Err: fmt.Errorf("%w: no Worker has ID %s in this account; check `worker` and `account-id`", ErrWorkerNotFound, nameOrID)}
+	}
+	if !cfg.CreateWorker {
+		return nil, &inputs.Error{Input: "create-worker", Err: fmt.Errorf("%w: Worker %q is not in this account and `create-worker` is false; provision it first (Terraform `cloudflare_worker`, the dashboard) or set `create-worker: true`", ErrWorkerNotFound, nameOrID)}
+	}
+	// Worker-level settings are written only here, on creation. The defaults
+	// follow wrangler's: reachable on workers.dev, with version preview URLs.
+	created, err := api.CreateWorker(ctx, cloudflare.WorkerInput{
+		Name:      nameOrID,
+		Subdomain: &cloudflare.SubdomainSettings{Enabled: true, PreviewsEnabled: true},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create Worker %q: %w", nameOrID, err)
+	}
+	log.Infof("Worker %s (%s) created", created.Name, created.ID)
+	return &worker{ID: created.ID, Name: created.Name, created: true}, nil
+}
