@@ -60,11 +60,11 @@ func TestBadInput(t *testing.T) {
 		{name: "bad boolean", inputs: map[string]string{"deploy": "yes"}, want: []string{"deploy", "true or false"}},
 		{name: "staged rollout not in this build", inputs: map[string]string{"stages": "10%, 100%"}, want: []string{"stages"}},
 		{
-			name: "wrangler config with bindings not in this build",
+			name: "wrangler config with a malformed binding",
 			setup: func(t *testing.T, ws string) {
-				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"x\"\n"))
+				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\n"))
 			},
-			want: []string{"config", "wrangler.toml", "kv_namespaces"},
+			want: []string{"config", "wrangler.toml", "kv_namespaces[0]", "`id` is required"},
 		},
 		{
 			name:  "broken wrangler config",

@@ -2,7 +2,7 @@
 // testing deploy pipelines offline:
 //
 //	workers-emulator -addr 127.0.0.1:8787 [-token T] [-account A] [-subdomain S]
-//	                 [-fault SPEC]... [-latency D]
+//	                 [-fault SPEC]... [-latency D] [-invocations WORKER=VERSION:REQUESTS:ERRORS]...
 //
 // It prints the API base URL ("http://127.0.0.1:8787/client/v4") and serves until SIGINT or
 // SIGTERM.
@@ -53,6 +53,19 @@ func (f *faultFlags) Set(spec string) error {
 	return nil
 }
 
+// invocationFlags collects repeated -invocations flags.
+type invocationFlags []string
+
+func (f *invocationFlags) String() string { return strings.Join(*f, "; ") }
+
+func (f *invocationFlags) Set(spec string) error {
+	if _, _, _, err := emulator.ParseInvocations(spec); err != nil {
+		return err
+	}
+	*f = append(*f, spec)
+	return nil
+}
+
 func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("workers-emulator", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -62,6 +75,8 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	subdomain := fs.String("subdomain", emulator.DefaultSubdomain, "the account's workers.dev subdomain `label`; empty: the account has none")
 	latency := fs.Duration("latency", 0, "delay every request by this `duration`, e.g. 200ms")
 	var faults faultFlags
+	var invocations invocationFlags
+	fs.Var(&invocations, "invocations", "GraphQL analytics counts, repeatable: \"WORKER=VERSION:REQUESTS:ERRORS\" (VERSION may be * for every version), e.g. \"shop=*:1000:5\"")
 	fs.Var(&faults, "fault", "inject a fault, repeatable: \"[METHOD] /path/pattern key=value...\", e.g. \"POST /accounts/*/workers/workers/*/versions status=503 times=2\"; keys: kind, status, code, times, retry-after, retry-after-ms, should-retry, latency")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,6 +101,10 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	for _, spec := range invocations {
+		script, version, inv, _ := emulator.ParseInvocations(spec) // validated by Set
+		srv.SetInvocations(script, version, inv)
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

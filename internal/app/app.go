@@ -63,6 +63,10 @@ func Run(ctx context.Context, env Env) int {
 				action.AddMask(strings.TrimSpace(v))
 			}
 		}
+		// The values of the variables that `secrets` names (issue 5).
+		for _, v := range inputs.SecretValues(src) {
+			action.AddMask(v)
+		}
 	}
 	workspace := ev.Workspace
 	if workspace == "" || !ev.InActions {
@@ -109,7 +113,7 @@ func Run(ctx context.Context, env Env) int {
 		res.Requests = client.Requests()
 	}
 	if res != nil && !cfg.DryRun && res.Skipped == "" {
-		reportGitHub(ctx, action, cfg, ev, env, res, runErr)
+		reportGitHub(ctx, action, obs, res, runErr)
 	}
 	writeResults(action, env, res, ev, runErr)
 	if runErr != nil {

@@ -2,21 +2,209 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/workers-deploy/workers-deploy/internal/comment"
+	"github.com/workers-deploy/workers-deploy/internal/ghdeploy"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
+	"github.com/workers-deploy/workers-deploy/internal/github"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
+	"github.com/workers-deploy/workers-deploy/internal/report"
 )
 
+// Time limits of GitHub reporting after the run: the deploy result stands
+// either way, so a slow GitHub must not hold the job for long.
+const (
+	commentTimeout    = 60 * time.Second
+	deploymentTimeout = 30 * time.Second
+)
+
+// githubReporter reports a run to GitHub: a GitHub Deployment that follows
+// the rollout (as the pipeline's Observer) and the sticky PR comment
+// (reportGitHub). Every failure is one warning; none changes the exit code.
+type githubReporter struct {
+	ctx    context.Context
+	action *githubactions.Action
+	cfg    *inputs.Config
+	ev     *ghevent.Context
+	// secrets are the values of the variables `secrets` names: redacted from
+	// everything sent to GitHub.
+	secrets []string
+
+	client    *github.Client
+	clientErr error
+	tracker   *ghdeploy.Tracker
+	// deployErr is a failure to start the GitHub Deployment, warned about in
+	// reportGitHub.
+	deployErr error
+}
+
+var _ pipeline.Observer = (*githubReporter)(nil)
+
 // githubObserver follows the rollout for GitHub Deployment statuses (issue 4).
-func githubObserver(ctx context.Context, action *githubactions.Action, cfg *inputs.Config, ev *ghevent.Context, env Env) pipeline.Observer {
-	return pipeline.NopObserver{}
+func githubObserver(ctx context.Context, action *githubactions.Action, cfg *inputs.Config, ev *ghevent.Context, env Env) *githubReporter {
+	g := &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev}
+	if src, err := inputs.NewSource(env.Args, env.Getenv); err == nil {
+		g.secrets = inputs.SecretValues(src)
+	}
+	return g
+}
+
+// githubClient builds the client once, for GITHUB_API_URL (GHES included).
+func (g *githubReporter) githubClient() (*github.Client, error) {
+	if g.client == nil && g.clientErr == nil {
+		g.client, g.clientErr = github.New(g.ev.APIURL, g.cfg.GitHub.Token, github.WithUserAgent("workers-deploy/"+Version))
+	}
+	return g.client, g.clientErr
+}
+
+// VersionReady starts the GitHub Deployment when `github-deployment: true`.
+func (g *githubReporter) VersionReady(res *pipeline.Result) {
+	if !g.cfg.GitHub.Deployment || g.cfg.DryRun || g.tracker != nil || g.deployErr != nil {
+		return
+	}
+	owner, repo, ok := g.ev.OwnerRepo()
+	ref := g.ev.DefaultTag()
+	if ref == "" {
+		ref = g.ev.Ref
+	}
+	switch {
+	case !ok:
+		g.deployErr = errors.New("GITHUB_REPOSITORY (owner/name) is not set: this is not a GitHub Actions run")
+		return
+	case ref == "":
+		g.deployErr = errors.New("no commit to deploy: GITHUB_SHA is not set")
+		return
+	}
+	client, err := g.githubClient()
+	if err != nil {
+		g.deployErr = err
+		return
+	}
+	env := g.cfg.GitHub.EnvironmentFor(g.cfg.Deploy)
+	g.tracker = ghdeploy.Start(g.ctx, client, ghdeploy.Options{
+		Owner: owner, Repo: repo, Ref: ref, Environment: env,
+		// Versions that take no traffic are previews: GitHub shows them as
+		// destroyed once inactive instead of keeping them as live environments.
+		Transient: !g.cfg.Deploy,
+		LogURL:    g.ev.RunURL(),
+	})
+	g.tracker.VersionReady(res)
+}
+
+// StageStarted forwards to the GitHub Deployment.
+func (g *githubReporter) StageStarted(res *pipeline.Result, st pipeline.StageReport) {
+	if g.tracker != nil {
+		g.tracker.StageStarted(res, st)
+	}
+}
+
+// StageFinished forwards to the GitHub Deployment.
+func (g *githubReporter) StageFinished(res *pipeline.Result, st pipeline.StageReport) {
+	if g.tracker != nil {
+		g.tracker.StageFinished(res, st)
+	}
 }
 
 // reportGitHub writes the sticky PR comment and finishes the GitHub Deployment
 // (issue 4). Failures are warnings: they never fail a good deploy. It sets
 // res.CommentURL when a comment was written.
-func reportGitHub(ctx context.Context, action *githubactions.Action, cfg *inputs.Config, ev *ghevent.Context, env Env, res *pipeline.Result, runErr error) {
+func reportGitHub(ctx context.Context, action *githubactions.Action, g *githubReporter, res *pipeline.Result, runErr error) {
+	failure := ""
+	if runErr != nil {
+		failure = g.redact(report.Advice(runErr))
+	}
+	// Reporting outlives a cancelled run: the final state is what users need.
+	ctx = context.WithoutCancel(ctx)
+	g.finishDeployment(ctx, res, runErr, failure)
+	g.writeComment(ctx, res, failure)
+}
+
+func (g *githubReporter) finishDeployment(ctx context.Context, res *pipeline.Result, runErr error, failure string) {
+	if g.deployErr != nil {
+		g.warn("could not create a GitHub Deployment", g.deployErr, "deployments: write")
+		return
+	}
+	if g.tracker == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, deploymentTimeout)
+	defer cancel()
+	out, err := g.tracker.Finish(ctx, res, runErr, github.CutRunes(failure, github.MaxStatusDescription))
+	if err != nil {
+		g.warn("could not record the GitHub Deployment", err, "deployments: write")
+		return
+	}
+	if out.ID != 0 {
+		g.action.Infof("GitHub Deployment %d (environment %q): %s", out.ID, g.cfg.GitHub.EnvironmentFor(g.cfg.Deploy), out.State)
+	}
+}
+
+func (g *githubReporter) writeComment(ctx context.Context, res *pipeline.Result, failure string) {
+	if !g.cfg.GitHub.Comment || !g.ev.IsPullRequest() || g.ev.PRNumber() <= 0 {
+		return
+	}
+	worker := res.WorkerName
+	if worker == "" {
+		worker = res.WorkerID
+	}
+	if worker == "" {
+		return // failed before the Worker was known: the ::error:: says why
+	}
+	owner, repo, ok := g.ev.OwnerRepo()
+	if !ok {
+		g.warn("could not write the pull-request comment", errors.New("GITHUB_REPOSITORY (owner/name) is not set"), "")
+		return
+	}
+	client, err := g.githubClient()
+	if err != nil {
+		g.warn("could not write the pull-request comment", err, "")
+		return
+	}
+	body := g.redact(comment.Render(worker, res, report.Details{RunURL: g.ev.RunURL(), Failure: failure}))
+	ctx, cancel := context.WithTimeout(ctx, commentTimeout)
+	defer cancel()
+	out, err := comment.Upsert(ctx, client, comment.Target{Owner: owner, Repo: repo, Number: g.ev.PRNumber()}, worker, body)
+	if err != nil {
+		g.warn("could not write the pull-request comment", err, "pull-requests: write")
+		return
+	}
+	res.CommentURL = out.URL
+	g.action.Infof("Pull-request comment %s: %s", out.Action, out.URL)
+}
+
+// warn prints one ::warning:: for a reporting failure. A permission error
+// names the permission the job lacks, and on fork pull requests says why the
+// token is read-only. The job summary always has the report.
+func (g *githubReporter) warn(what string, err error, permission string) {
+	msg := fmt.Sprintf("%s: %s", what, err)
+	if github.IsPermission(err) && permission != "" {
+		msg += fmt.Sprintf(". The GitHub token lacks a permission: give the job `permissions: %s` (or pass a `github-token` that has it)", permission)
+		if g.ev.IsFork() && !g.ev.IsPullRequestTarget() {
+			msg += ". This pull request comes from a fork, and GitHub gives fork runs of `pull_request` a read-only token: post the report from a `workflow_run` job instead (see the README)"
+		}
+	}
+	msg += ". The deploy result is unaffected; the job summary has the full report."
+	g.action.Warningf("%s", g.redact(msg))
+}
+
+// redact removes the credentials from text bound for GitHub or the log, in
+// case an error message ever echoed one (defence in depth: errors are built
+// without them).
+func (g *githubReporter) redact(s string) string {
+	for _, secret := range append([]string{g.cfg.APIToken, g.cfg.GitHub.Token}, g.secrets...) {
+		if g.cfg.Local && secret == g.cfg.APIToken {
+			continue // "local" is not a secret
+		}
+		if len(secret) >= 6 {
+			s = strings.ReplaceAll(s, secret, "***")
+		}
+	}
+	return s
 }

@@ -247,7 +247,11 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.Header.Set("Accept", "application/json")
 	r.Header.Set("User-Agent", t.client.userAgent)
 	if sameHost(r.URL, t.client.base) {
-		r.Header.Set("Authorization", "Bearer "+t.client.token)
+		tok := t.client.token
+		if b, ok := r.Context().Value(bearerKey{}).(string); ok && b != "" {
+			tok = b // a call-specific credential (asset upload JWT) replaces the API token
+		}
+		r.Header.Set("Authorization", "Bearer "+tok)
 	} else {
 		r.Header.Del("Authorization")
 	}

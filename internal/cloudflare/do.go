@@ -88,6 +88,12 @@ type call struct {
 	// nil means the outcome cannot be checked, so the write is never re-sent
 	// after an ambiguous failure.
 	check func(ctx context.Context) (bool, error)
+
+	// contentType replaces application/json as the body's Content-Type.
+	contentType string
+	// bearer, when set, is sent as the bearer token instead of the API token
+	// (the asset upload authenticates with the upload-session JWT, §8).
+	bearer string
 }
 
 // resultInfo is the pagination block of list responses (docs §3.4).
@@ -281,6 +287,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 		WroteHeaders: func() { wrote.Store(true) },
 	})
+	if cl.bearer != "" {
+		actx = context.WithValue(actx, bearerKey{}, cl.bearer)
+	}
 	u := c.base.String() + cl.path
 	if len(cl.query) > 0 {
 		u += "?" + cl.query.Encode()
@@ -296,6 +305,9 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 		// reconnect: it re-opens the source instead of keeping a copy.
 		req.GetBody = func() (io.ReadCloser, error) { return cl.body.open(&fail), nil }
 		req.Header.Set("Content-Type", "application/json")
+		if cl.contentType != "" {
+			req.Header.Set("Content-Type", cl.contentType)
+		}
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {

@@ -73,6 +73,10 @@ type Server struct {
 	mu       sync.Mutex // guards accounts and seq
 	accounts map[string]*account
 	seq      int64
+	assets   *assetState // static assets (assets.go), nil until first used
+
+	// analytics holds the GraphQL analytics counts (graphql.go); guarded by mu.
+	analytics analyticsState
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
@@ -155,6 +159,8 @@ type authKind int
 
 const (
 	authAPIToken authKind = iota
+	// authAssetUpload routes check the upload-session JWT themselves (assets.go).
+	authAssetUpload
 )
 
 type handlerFunc func(rc *reqCtx) *reply
@@ -211,6 +217,11 @@ func (s *Server) buildRoutes() []route {
 		r{method: http.MethodDelete, pattern: seg(scriptSub), handle: s.deleteScriptSubdomain},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/subdomains/
 		r{method: http.MethodGet, pattern: seg(accountSub), handle: s.getAccountSubdomain},
+		// https://developers.cloudflare.com/analytics/graphql-api/ (graphql.go)
+		r{method: http.MethodPost, pattern: seg("/graphql"), handle: s.graphql},
+		// https://developers.cloudflare.com/workers/static-assets/direct-upload/
+		r{method: http.MethodPost, pattern: seg("/accounts/{account}/workers/scripts/{script}/assets-upload-session"), handle: s.createAssetUploadSession},
+		r{method: http.MethodPost, pattern: seg("/accounts/{account}/workers/assets/upload"), auth: authAssetUpload, handle: s.uploadAssets},
 	}
 }
 
@@ -392,6 +403,8 @@ func routeNotFound() *reply {
 
 func (s *Server) authenticate(r *http.Request, kind authKind) *reply {
 	switch kind {
+	case authAssetUpload:
+		return nil // the handler checks the upload token
 	case authAPIToken:
 		h := r.Header.Get("Authorization")
 		scheme, tok, found := strings.Cut(strings.TrimSpace(h), " ")
@@ -458,6 +471,8 @@ type reply struct {
 	status int
 	header http.Header
 	env    envelope
+	// raw, when set, is written instead of env (GraphQL answers are not envelopes).
+	raw any
 }
 
 func ok(result any) *reply {
@@ -478,7 +493,13 @@ func fail(status, code int, format string, args ...any) *reply {
 }
 
 func (rep *reply) write(w http.ResponseWriter) int {
-	body, err := json.Marshal(rep.env)
+	var body []byte
+	var err error
+	if rep.raw != nil {
+		body, err = json.Marshal(rep.raw)
+	} else {
+		body, err = json.Marshal(rep.env)
+	}
 	status := rep.status
 	if err != nil {
 		status = http.StatusInternalServerError

@@ -329,7 +329,7 @@ func parseVersionInput(body []byte) (*version, *reply) {
 
 // checkAssets validates the assets field and reports whether the version has assets.
 //
-// TODO(§8): once the asset upload session is emulated, accept only completion JWTs it issued.
+// The completion token itself is checked by Server.checkAssetsJWT (assets.go).
 func checkAssets(raw json.RawMessage) (bool, *reply) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return false, nil
@@ -462,6 +462,9 @@ func (s *Server) createVersion(rc *reqCtx) *reply {
 	}
 	v, rep := parseVersionInput(rc.body)
 	if rep != nil {
+		return rep
+	}
+	if rep := s.checkAssetsJWT(rc.params["account"], w, rc.body); rep != nil {
 		return rep
 	}
 	if v.bindings, rep = resolveInherits(w, v.bindings); rep != nil {

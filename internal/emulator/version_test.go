@@ -101,10 +101,10 @@ func TestCreateVersion_validation(t *testing.T) {
 		{name: "assets binding without assets", body: withBindings(map[string]any{"type": "assets", "name": "ASSETS"}), wantStatus: 400, wantCode: 10305},
 		{name: "assets binding with assets", body: func() any {
 			b := withBindings(map[string]any{"type": "assets", "name": "ASSETS"})
-			b["assets"] = map[string]any{"jwt": "completion-token", "config": map[string]any{"html_handling": "auto-trailing-slash"}}
+			b["assets"] = map[string]any{"jwt": e.completionToken(t, "w"), "config": map[string]any{"html_handling": "auto-trailing-slash"}}
 			return b
 		}(), wantStatus: 200},
-		{name: "assets only", body: `{"assets":{"jwt":"completion-token"}}`, wantStatus: 200},
+		{name: "assets only", body: `{"assets":{"jwt":"` + e.completionToken(t, "w") + `"}}`, wantStatus: 200},
 		{name: "inherit without previous version", body: withBindings(map[string]any{"type": "inherit", "name": "SECRET"}), wantStatus: 400, wantCode: 10021},
 	}
 	for _, tc := range cases {
@@ -175,7 +175,7 @@ func TestCreateVersion_allBindingTypes(t *testing.T) {
 	// The 35th type, inherit, needs a previous version: it is tested in TestInheritBindings.
 	require.Len(t, bindings, len(bindingSpecs)-1)
 	body := versionBody(bindings...)
-	body["assets"] = map[string]any{"jwt": "completion-token"}
+	body["assets"] = map[string]any{"jwt": e.completionToken(t, "w")}
 	v := e.createVersion("w", body)
 	require.Len(t, v.Bindings, len(bindings))
 	for i, b := range v.Bindings {
@@ -587,11 +587,12 @@ func TestCreateVersion_assetsTokenNotEchoed(t *testing.T) {
 	e := newTestEnv(t, Options{})
 	e.createWorker("site", nil)
 	body := versionBody(map[string]any{"type": "assets", "name": "ASSETS"})
-	body["assets"] = map[string]any{"jwt": "completion-token-xyz", "config": map[string]any{"not_found_handling": "single-page-application"}}
+	tok := e.completionToken(t, "site")
+	body["assets"] = map[string]any{"jwt": tok, "config": map[string]any{"not_found_handling": "single-page-application"}}
 	r := e.do(http.MethodPost, acctPath+"/workers/workers/site/versions", body)
 	r.ok(t, nil)
 	assert.Contains(t, r.raw, `"assets":{"config":{"not_found_handling":"single-page-application"}}`)
-	assert.NotContains(t, r.raw, "completion-token-xyz")
+	assert.NotContains(t, r.raw, tok)
 	body["assets"] = map[string]any{"jwt": "t", "config": "spa"}
 	e.do(http.MethodPost, acctPath+"/workers/workers/site/versions", body).failed(t, 400, 10021)
 }

@@ -174,3 +174,41 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
+
+// PRNumber is the pull request's number on pull-request events, else 0.
+func (c *Context) PRNumber() int {
+	if !c.IsPullRequest() {
+		return 0
+	}
+	return c.Payload.PR.Number
+}
+
+// IsFork reports whether a pull-request event comes from another repository
+// (head.repo differs from base.repo, or the head repository was deleted). On
+// `pull_request` such runs get a read-only GITHUB_TOKEN and no secrets.
+func (c *Context) IsFork() bool {
+	if !c.IsPullRequest() {
+		return false
+	}
+	pr := c.Payload.PR
+	if pr.Head.Repo == nil || pr.Base.Repo == nil {
+		return pr.Head.Repo == nil && pr.Base.Repo != nil
+	}
+	return !strings.EqualFold(pr.Head.Repo.FullName, pr.Base.Repo.FullName)
+}
+
+// IsPullRequestTarget reports whether the event is pull_request_target, which
+// runs in the base repository's context with a write token and secrets.
+func (c *Context) IsPullRequestTarget() bool {
+	return c.EventName == "pull_request_target" && c.Payload.PR != nil
+}
+
+// OwnerRepo splits GITHUB_REPOSITORY ("owner/name"); ok is false when it
+// is missing or malformed.
+func (c *Context) OwnerRepo() (owner, repo string, ok bool) {
+	owner, repo, ok = strings.Cut(c.Repository, "/")
+	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return "", "", false
+	}
+	return owner, repo, true
+}

@@ -1,20 +1,57 @@
 package inputs
 
+import (
+	"strings"
+	"unicode"
+)
+
 // GitHubConfig holds the inputs of reporting to GitHub (issue 4).
 type GitHubConfig struct {
-	Token       string
-	Comment     bool
-	Deployment  bool
+	// Token is the github-token input (default `${{ github.token }}`); "" means
+	// no comment and no GitHub Deployment can be written.
+	Token string
+	// Comment enables the sticky pull-request comment.
+	Comment bool
+	// Deployment enables the GitHub Deployment with a status per stage.
+	Deployment bool
+	// Environment is the github-environment input; "" means the default
+	// (see EnvironmentFor).
 	Environment string
+}
+
+// MaxEnvironmentName is GitHub's limit on an environment name (characters).
+const MaxEnvironmentName = 255
+
+// EnvironmentFor is the GitHub environment of the deployment: the input, else
+// `production` when the run deploys and `preview` when it only uploads.
+func (g GitHubConfig) EnvironmentFor(deploy bool) string {
+	switch {
+	case g.Environment != "":
+		return g.Environment
+	case deploy:
+		return "production"
+	}
+	return "preview"
 }
 
 func (c *Config) loadGitHub(l *loader) {
 	g := &c.GitHub
-	g.Token = l.str("github-token")
+	g.Token = strings.TrimSpace(l.str("github-token"))
 	g.Comment = l.boolean("comment")
 	g.Deployment = l.boolean("github-deployment")
-	if g.Deployment {
-		l.fail("github-deployment", "GitHub Deployments are not supported by this build yet; set it to false")
+	g.Environment = strings.TrimSpace(l.str("github-environment"))
+	if err := checkEnvironment(g.Environment); err != "" {
+		l.fail("github-environment", "%s", err)
 	}
-	g.Environment = l.str("github-environment")
+}
+
+// checkEnvironment validates a GitHub environment name; "" is the default.
+func checkEnvironment(s string) string {
+	switch {
+	case len([]rune(s)) > MaxEnvironmentName:
+		return "the GitHub environment name is longer than 255 characters"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "the GitHub environment name contains a line break or control character"
+	}
+	return ""
 }

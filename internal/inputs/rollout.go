@@ -1,23 +1,163 @@
 package inputs
 
-import "strings"
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/rollout"
+)
 
 // RolloutConfig holds the inputs of deployments and promotion (issue 3).
 type RolloutConfig struct {
-	// Stages is the raw `stages` input.
-	Stages    string
+	// StagesInput is the raw `stages` input.
+	StagesInput string
+	// Stages is `stages` parsed: strictly increasing, ending at 100%.
+	Stages []rollout.Stage
+	// HealthCheckURL is the `health-check-url` input ("" for none).
+	HealthCheckURL string
+	// HealthCheckInterval is the time between gate checks within a stage.
+	HealthCheckInterval time.Duration
+	// MaxErrorRate is the `max-error-rate` input, percent 0–100; valid when
+	// ErrorRateGate is true.
+	MaxErrorRate float64
+	// ErrorRateGate is true when `max-error-rate` is set.
+	ErrorRateGate bool
+	// MinRequests is the fewest requests for the error-rate gate to decide.
+	MinRequests int64
+	// NoData is the `no-data` policy.
+	NoData rollout.NoData
+	// Rollback restores the previous version when the rollout fails.
+	Rollback bool
+	// VersionID is the version to promote (ID, 8+ character prefix or tag);
+	// "" means upload this commit's version.
 	VersionID string
-	Rollback  bool
+}
+
+// Promote reports whether the run promotes an existing version.
+func (r *RolloutConfig) Promote() bool { return r.VersionID != "" }
+
+// Staged reports whether the stages are anything but the default `100%`.
+func (r *RolloutConfig) Staged() bool {
+	return len(r.Stages) != 1 || r.Stages[0] != rollout.DefaultStages[0]
 }
 
 func (c *Config) loadRollout(l *loader) {
 	r := &c.Rollout
-	r.Stages = l.str("stages")
-	if s := strings.Join(strings.Fields(r.Stages), ""); s != "100%" && s != "100" {
-		l.fail("stages", "staged rollouts (%q) are not supported by this build yet; use the default `100%%`", r.Stages)
+	r.StagesInput = l.str("stages")
+	stages, stagesErr := rollout.ParseStages(r.StagesInput)
+	if stagesErr != nil {
+		l.fail("stages", "%w", stagesErr)
+		stages = rollout.DefaultStages
 	}
+	r.Stages = stages
 	r.Rollback = l.boolean("rollback")
+
+	if v := l.str("health-check-url"); v != "" {
+		if u, err := checkHealthURL(v); err != nil {
+			l.fail("health-check-url", "%w", err)
+		} else {
+			r.HealthCheckURL = u
+		}
+	}
+	iv := l.str("health-check-interval")
+	if d, err := time.ParseDuration(iv); err != nil || d <= 0 {
+		l.fail("health-check-interval", "%q is not a positive Go duration such as `10s` or `1m`", iv)
+		r.HealthCheckInterval = 10 * time.Second
+	} else {
+		r.HealthCheckInterval = d
+	}
+	if v := l.str("max-error-rate"); v != "" {
+		if p, err := ParsePercent(v); err != nil {
+			l.fail("max-error-rate", "%w", err)
+		} else {
+			r.MaxErrorRate, r.ErrorRateGate = p, true
+		}
+	}
+	mr := l.str("min-requests")
+	if n, err := strconv.ParseInt(mr, 10, 64); err != nil || n < 0 {
+		l.fail("min-requests", "%q is not a whole number of requests (0 or more)", mr)
+		r.MinRequests = 50
+	} else {
+		r.MinRequests = n
+	}
+	if nd, err := rollout.ParseNoData(l.str("no-data")); err != nil {
+		l.fail("no-data", "%w", err)
+		r.NoData = rollout.NoDataFail
+	} else {
+		r.NoData = nd
+	}
 	r.VersionID = l.str("version-id")
-	l.notYet("health-check-url", "max-error-rate", "version-id")
-	// Accepted, no effect yet: health-check-interval, min-requests, no-data.
+	if r.VersionID != "" && (strings.ContainsAny(r.VersionID, " \t\r\n") || len(r.VersionID) > MaxTagBytes) {
+		l.fail("version-id", "%q is not a version ID, ID prefix or tag: those are one word of at most %d bytes", r.VersionID, MaxTagBytes)
+	}
+
+	// Contradictions, named by both inputs so the fix is obvious.
+	deploy := c.Deploy
+	switch {
+	case r.VersionID != "" && !deploy:
+		l.fail("version-id", "`version-id` promotes an existing version, which deploys it, but `deploy` is false; set `deploy: true` (or remove `version-id` to upload this commit's version)")
+	case stagesErr == nil && r.Staged() && !deploy:
+		l.fail("stages", "`stages` is %q but `deploy` is false, so nothing would be deployed; set `deploy: true` or remove `stages`", r.StagesInput)
+	}
+	gates := []string{}
+	if r.HealthCheckURL != "" {
+		gates = append(gates, "health-check-url")
+	}
+	if r.ErrorRateGate {
+		gates = append(gates, "max-error-rate")
+	}
+	if len(gates) > 0 {
+		held := false
+		for _, st := range r.Stages {
+			held = held || st.Hold > 0
+		}
+		switch {
+		case !deploy:
+			l.fail(gates[0], "`%s` watches a deployment, but `deploy` is false; set `deploy: true` or remove it", gates[0])
+		case !held:
+			l.fail(gates[0], "`%s` is set but no stage of `stages` has a hold to watch it in; give stages a duration, e.g. `stages: 10%%@5m, 50%%@10m, 100%%`", gates[0])
+		}
+	}
+}
+
+// checkHealthURL validates a health-check URL: https, or plain http only to
+// a loopback host (a local test server). Credentials in the URL are refused
+// because they would be printed in logs.
+func checkHealthURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", fmt.Errorf("%q is not an absolute URL such as https://shop.example.com/healthz", raw)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("the health-check URL must not contain a user name or password; it is printed in logs")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return "", fmt.Errorf("plain http:// is only allowed to a loopback host; use https:// for %q", u.Host)
+		}
+	default:
+		return "", fmt.Errorf("scheme %q is not supported: use https://", u.Scheme)
+	}
+	return u.String(), nil
+}
+
+// ParsePercent parses a percentage such as `1%`, `0.5%` or `2` (percent sign
+// optional) in the range 0–100.
+func ParsePercent(s string) (float64, error) {
+	num := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+	for _, r := range num {
+		if (r < '0' || r > '9') && r != '.' {
+			return 0, fmt.Errorf("%q is not a percentage such as `1%%` or `0.5%%`", s)
+		}
+	}
+	p, err := strconv.ParseFloat(num, 64)
+	if err != nil || p < 0 || p > 100 {
+		return 0, fmt.Errorf("%q is not a percentage from 0%% to 100%%, such as `1%%` or `0.5%%`", s)
+	}
+	return p, nil
 }

@@ -13,8 +13,13 @@ type API interface {
 	FindVersionByTag(ctx context.Context, worker, tag string) (*cloudflare.Version, error)
 	GetVersion(ctx context.Context, worker, versionID string, includeModules bool) (*cloudflare.Version, error)
 	CreateVersion(ctx context.Context, worker string, in cloudflare.VersionInput) (*cloudflare.Version, error)
+	// ListVersions returns one page (1-based) of a Worker's versions; used by `version-id`.
+	ListVersions(ctx context.Context, worker string, page, perPage int) ([]cloudflare.Version, error)
 	ListDeployments(ctx context.Context, scriptName string) ([]cloudflare.Deployment, error)
 	CreateDeployment(ctx context.Context, scriptName string, versions []cloudflare.DeploymentVersion, message string, force bool) (*cloudflare.Deployment, error)
+	// CreateAssetUploadSession and UploadAssets upload static assets (issue 5).
+	CreateAssetUploadSession(ctx context.Context, scriptName string, manifest map[string]cloudflare.AssetManifestEntry) (*cloudflare.AssetUploadSession, error)
+	UploadAssets(ctx context.Context, uploadJWT string, files []cloudflare.AssetFile) (string, error)
 }
 
 var _ API = (*cloudflare.Client)(nil)

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/workers-deploy/workers-deploy/internal/bundle"
+	"github.com/workers-deploy/workers-deploy/internal/gates"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
+	"github.com/workers-deploy/workers-deploy/internal/rollout"
 )
 
 // ErrTagConflict means a version with the run's tag exists with other content.
@@ -28,6 +31,13 @@ type Deps struct {
 	Now func() time.Time
 	// Observer follows the rollout; nil means NopObserver.
 	Observer Observer
+	// Clock times the rollout's holds; nil means the wall clock.
+	Clock rollout.Clock
+	// HTTPClient sends health checks; nil means a new http.Client.
+	HTTPClient *http.Client
+	// Analytics answers the error-rate gate's queries; nil means API when it
+	// implements gates.InvocationsAPI (as *cloudflare.Client does).
+	Analytics gates.InvocationsAPI
 }
 
 // Module is one uploaded module, for reports.
@@ -73,6 +83,9 @@ type Result struct {
 	RolledBack bool
 	// Bindings lists the version's bindings by name and type (issue 5).
 	Bindings []BindingInfo
+	// AssetsUploaded counts the static asset files this run sent (files the
+	// service already had are not sent again).
+	AssetsUploaded int
 	// CommentURL is the sticky PR comment written (issue 4).
 	CommentURL string
 
@@ -88,6 +101,8 @@ type settings struct {
 	compatDate string
 	compatFl   []string
 	configPath string
+	// project holds bindings, secrets, assets and Worker settings (settings.go).
+	project projectSettings
 }
 
 // Run performs one run of the action.
@@ -104,11 +119,16 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		deps.Log.Noticef("%s", reason)
 		return res, nil
 	}
+	if cfg.Rollout.Promote() {
+		// `version-id`: deploy an existing version, no upload (promote.go).
+		return res, promote(ctx, cfg, deps, res)
+	}
 	st, err := resolveSettings(cfg, deps)
 	if err != nil {
 		return res, err
 	}
 	res.WorkerName, res.CompatibilityDate, res.CompatibilityFlags, res.ConfigFile = st.worker, st.compatDate, st.compatFl, st.configPath
+	res.Bindings = bindingInfo(st.project.bindings)
 	if inputs.IsWorkerID(st.worker) {
 		res.WorkerID, res.WorkerName = st.worker, ""
 	}
@@ -156,7 +176,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		return res, dryRun(ctx, cfg, deps, st, b, res)
 	}
 	api := deps.API
-	w, err := resolveWorker(ctx, api, cfg, st.worker, deps.Log)
+	w, err := resolveWorkerFor(ctx, api, cfg, st, deps.Log)
 	if err != nil {
 		return res, err
 	}
@@ -183,7 +203,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	if !cfg.Deploy {
 		return res, nil
 	}
-	return res, deploy(ctx, api, w.Name, res, deps.Log)
+	return res, deploy(ctx, cfg, deps, w.Name, res)
 }
 
 func logBundle(log Logger, res *Result) {

@@ -27,6 +27,9 @@ type fakeAPI struct {
 	versions    []*cloudflare.Version
 	deployments []cloudflare.Deployment
 	getErr      error
+	// lastInput is the last CreateVersion body; assetHashes the stored assets.
+	lastInput   cloudflare.VersionInput
+	assetHashes map[string]bool
 }
 
 var _ API = (*fakeAPI)(nil)
@@ -78,10 +81,24 @@ func (f *fakeAPI) GetVersion(_ context.Context, _, id string, include bool) (*cl
 	return nil, errors.New("no such version")
 }
 
+func (f *fakeAPI) ListVersions(_ context.Context, _ string, page, perPage int) ([]cloudflare.Version, error) {
+	f.record(fmt.Sprintf("ListVersions %d", page))
+	var out []cloudflare.Version
+	for i := len(f.versions) - 1; i >= 0; i-- { // newest first
+		c := *f.versions[i]
+		c.Modules = nil
+		out = append(out, c)
+	}
+	start := min((page-1)*perPage, len(out))
+	return out[start:min(start+perPage, len(out))], nil
+}
+
 func (f *fakeAPI) CreateVersion(_ context.Context, _ string, in cloudflare.VersionInput) (*cloudflare.Version, error) {
 	f.record("CreateVersion")
 	v := &cloudflare.Version{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(f.versions)+1), Number: len(f.versions) + 1,
-		Annotations: in.Annotations, MainModule: in.MainModule, CompatibilityDate: in.CompatibilityDate, CompatibilityFlags: in.CompatibilityFlags}
+		Annotations: in.Annotations, MainModule: in.MainModule, CompatibilityDate: in.CompatibilityDate, CompatibilityFlags: in.CompatibilityFlags,
+		Bindings: storedBindings(in.Bindings)}
+	f.lastInput = in
 	for _, m := range in.Modules {
 		rc, err := m.Open()
 		if err != nil {
@@ -96,6 +113,33 @@ func (f *fakeAPI) CreateVersion(_ context.Context, _ string, in cloudflare.Versi
 	}
 	f.versions = append(f.versions, v)
 	return v, nil
+}
+
+func (f *fakeAPI) CreateAssetUploadSession(_ context.Context, name string, m map[string]cloudflare.AssetManifestEntry) (*cloudflare.AssetUploadSession, error) {
+	f.record("CreateAssetUploadSession " + name)
+	var missing []string
+	for _, e := range m {
+		if !f.assetHashes[e.Hash] {
+			missing = append(missing, e.Hash)
+		}
+	}
+	if len(missing) == 0 {
+		return &cloudflare.AssetUploadSession{JWT: "completion"}, nil
+	}
+	return &cloudflare.AssetUploadSession{JWT: "upload", Buckets: [][]string{missing}}, nil
+}
+
+func (f *fakeAPI) UploadAssets(_ context.Context, jwt string, files []cloudflare.AssetFile) (string, error) {
+	f.record(fmt.Sprintf("UploadAssets %s %d", jwt, len(files)))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.assetHashes == nil {
+		f.assetHashes = map[string]bool{}
+	}
+	for _, a := range files {
+		f.assetHashes[a.Hash] = true
+	}
+	return "completion", nil
 }
 
 func (f *fakeAPI) ListDeployments(context.Context, string) ([]cloudflare.Deployment, error) {

@@ -1,54 +1,81 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/workers-deploy/workers-deploy/internal/assets"
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/wrangler"
 )
 
-// resolveSettings merges inputs over the wrangler configuration.
+// projectSettings are the bindings, secrets, assets and Worker-level
+// settings of a run (issue 5).
+type projectSettings struct {
+	// bindings are the merged bindings (configuration, then the inputs
+	// `bindings`, `vars` and `secrets`), sorted by name. They may hold
+	// secret values: never print them, use bindingInfo.
+	bindings    []bindings.Binding
+	keepSecrets bool
+	// assets is the manifest of the assets directory, nil without assets.
+	assets *assets.Manifest
+	// assetsConfig is the version's assets.config object, nil for defaults.
+	assetsConfig map[string]any
+	worker       wrangler.WorkerSettings
+}
+
+// resolveSettings merges inputs over the wrangler configuration. It reads
+// files (configuration, assets directory) but makes no request, so every
+// input or configuration error surfaces before any write.
 func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
 	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
+	st.project.keepSecrets = cfg.Project.KeepSecrets
+	var wc *wrangler.Config
 	path, err := wrangler.Find(cfg.WorkingDirectory, cfg.ConfigFile)
 	switch {
 	case errors.Is(err, wrangler.ErrNotFound):
 	case err != nil:
 		return nil, &inputs.Error{Input: "config", Err: err}
 	case path != "":
-		wc, err := wrangler.Load(path, deps.ReadFile)
+		wc, err = wrangler.LoadEnv(path, cfg.WranglerEnv, deps.ReadFile)
 		if err != nil {
 			return nil, &inputs.Error{Input: "config", Err: err}
 		}
+		file := filepath.Base(path)
 		st.configPath = path
-		if len(wc.Unsupported) > 0 {
-			return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s sets %s: bindings and assets from wrangler configuration are not supported by this build yet, and deploying without them would ship a broken Worker; remove them or use `config: none` if the Worker does not need them",
-				filepath.Base(path), strings.Join(wc.Unsupported, ", "))}
+		for _, w := range wc.Warnings {
+			deps.Log.Warningf("%s: %s", file, w)
 		}
 		if len(wc.Ignored) > 0 {
-			deps.Log.Noticef("%s: these keys are not applied by workers-deploy (manage them with wrangler or Terraform): %s", filepath.Base(path), strings.Join(wc.Ignored, ", "))
+			deps.Log.Noticef("%s: these keys are not applied by workers-deploy (manage them with wrangler or Terraform): %s", file, strings.Join(wc.Ignored, ", "))
 		}
 		if st.worker == "" {
 			st.worker = wc.Name
 			if st.worker != "" {
 				if err := inputs.CheckWorkerName(st.worker); err != nil {
-					return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `name`: %w", filepath.Base(path), err)}
+					return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `name`: %w", file, err)}
 				}
 			}
 		}
 		st.configMain = wc.Main
 		if st.compatDate == "" && wc.CompatibilityDate != "" {
 			if err := inputs.CheckCompatibilityDate(wc.CompatibilityDate, deps.Now()); err != nil {
-				return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `compatibility_date`: %w", filepath.Base(path), err)}
+				return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `compatibility_date`: %w", file, err)}
 			}
 			st.compatDate = wc.CompatibilityDate
 		}
 		if !cfg.CompatibilityFlagsSet {
 			st.compatFl = wc.CompatibilityFlags
 		}
+		st.project.worker = wc.Worker
+	}
+	if cfg.WranglerEnv != "" && wc == nil {
+		return nil, &inputs.Error{Input: "wrangler-env", Err: fmt.Errorf("environment %q needs a wrangler configuration, and none was found in %s (input `config`)", cfg.WranglerEnv, cfg.WorkingDirectory)}
 	}
 	if st.worker == "" {
 		return nil, &inputs.Error{Input: "worker", Err: errors.New("no Worker named: set the `worker` input, or `name` in wrangler configuration")}
@@ -56,5 +83,120 @@ func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
 	if st.compatDate == "" {
 		return nil, &inputs.Error{Input: "compatibility-date", Err: errors.New("no compatibility date: set the `compatibility-date` input (YYYY-MM-DD) or `compatibility_date` in wrangler configuration")}
 	}
+	if err := st.resolveBindings(cfg, wc); err != nil {
+		return nil, err
+	}
+	if err := st.resolveAssets(cfg, wc); err != nil {
+		return nil, err
+	}
 	return st, nil
+}
+
+// resolveBindings merges the configuration's bindings with the inputs'.
+func (st *settings) resolveBindings(cfg *inputs.Config, wc *wrangler.Config) error {
+	layers := []bindings.Layer{}
+	if wc != nil {
+		layers = append(layers, bindings.Layer{Source: filepath.Base(wc.Path), Bindings: wc.Bindings})
+	}
+	layers = append(layers,
+		bindings.Layer{Source: "input `bindings`", Bindings: cfg.Project.Bindings, Input: true},
+		bindings.Layer{Source: "input `vars`", Bindings: cfg.Project.Vars, Input: true},
+		bindings.Layer{Source: "input `secrets`", Bindings: cfg.Project.Secrets, Input: true},
+	)
+	merged, err := bindings.Merge(layers...)
+	if err != nil {
+		return &inputs.Error{Input: "bindings", Err: err}
+	}
+	st.project.bindings = merged
+	return nil
+}
+
+// resolveAssets builds the manifest of the assets directory: the
+// `assets-directory` input (relative to the working directory) or
+// `assets.directory` (relative to the configuration file, as in wrangler).
+func (st *settings) resolveAssets(cfg *inputs.Config, wc *wrangler.Config) error {
+	var dir, input string
+	var conf *wrangler.Assets
+	if wc != nil {
+		conf = wc.Assets
+	}
+	switch {
+	case cfg.Project.AssetsDirectory != "":
+		dir, input = cfg.Project.AssetsDirectory, "assets-directory"
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(cfg.WorkingDirectory, dir)
+		}
+	case conf != nil && conf.Directory != "":
+		dir, input = conf.Directory, "config"
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(wc.Path), dir)
+		}
+	case conf != nil && conf.Binding != "":
+		return &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `assets.binding` is set but `assets.directory` is not; set the directory (or the `assets-directory` input)", filepath.Base(wc.Path))}
+	default:
+		return nil
+	}
+	m, err := assets.Build(dir)
+	if err != nil {
+		return &inputs.Error{Input: input, Err: err}
+	}
+	st.project.assets = m
+	if conf != nil {
+		c := map[string]any{}
+		if conf.HTMLHandling != "" {
+			c["html_handling"] = conf.HTMLHandling
+		}
+		if conf.NotFoundHandling != "" {
+			c["not_found_handling"] = conf.NotFoundHandling
+		}
+		if len(conf.RunWorkerFirst) > 0 {
+			c["run_worker_first"] = conf.RunWorkerFirst
+		}
+		if len(c) > 0 {
+			st.project.assetsConfig = c
+		}
+	}
+	return nil
+}
+
+// hasWorkerSettings reports whether the configuration sets Worker-level settings.
+func (p *projectSettings) hasWorkerSettings() bool {
+	w := p.worker
+	return len(w.Observability) > 0 || w.Logpush != nil || len(w.Tags) > 0 || w.WorkersDev != nil || w.PreviewURLs != nil
+}
+
+// workerInput is the Create Worker body. workers.dev and preview URLs default
+// to on, as in wrangler; preview_urls defaults to workers_dev's value.
+func (p *projectSettings) workerInput(name string) cloudflare.WorkerInput {
+	w := p.worker
+	enabled := w.WorkersDev == nil || *w.WorkersDev
+	previews := enabled
+	if w.PreviewURLs != nil {
+		previews = *w.PreviewURLs
+	}
+	return cloudflare.WorkerInput{
+		Name:          name,
+		Subdomain:     &cloudflare.SubdomainSettings{Enabled: enabled, PreviewsEnabled: previews},
+		Tags:          w.Tags,
+		Logpush:       w.Logpush,
+		Observability: w.Observability,
+	}
+}
+
+// assetsJSON is the version's assets object for a completion token.
+func (p *projectSettings) assetsJSON(jwt string) (json.RawMessage, error) {
+	a := map[string]any{"jwt": jwt}
+	if p.assetsConfig != nil {
+		a["config"] = p.assetsConfig
+	}
+	return json.Marshal(a)
+}
+
+// bindingInfo lists bindings by name and type, never their values.
+func bindingInfo(bs []bindings.Binding) []BindingInfo {
+	out := make([]BindingInfo, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, BindingInfo{Name: b.Name, Type: b.Type})
+	}
+	return out
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/workers-deploy/workers-deploy/internal/assets"
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
 	"github.com/workers-deploy/workers-deploy/internal/bundle"
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 )
@@ -34,6 +36,26 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 		CompatibilityDate:  st.compatDate,
 		CompatibilityFlags: st.compatFl,
 		Annotations:        map[string]string{"workers/tag": res.Tag},
+	}
+	all := st.project.bindings
+	if st.project.keepSecrets && !res.WorkerCreated {
+		kept, err := carriedSecrets(ctx, api, res.WorkerName, workerID, all)
+		if err != nil {
+			return nil, false, err
+		}
+		all = append(slices.Clone(all), kept...)
+	}
+	in.Bindings = bindings.Raw(all)
+	res.Bindings = bindingInfo(all)
+	if m := st.project.assets; m != nil {
+		up, err := assets.Upload(ctx, api, res.WorkerName, m, assets.DefaultConcurrency)
+		if err != nil {
+			return nil, false, fmt.Errorf("failed to upload the static assets of %s: %w", m.Dir, err)
+		}
+		res.AssetsUploaded = up.Uploaded
+		if in.Assets, err = st.project.assetsJSON(up.CompletionJWT); err != nil {
+			return nil, false, err
+		}
 	}
 	if res.Message != "" {
 		in.Annotations["workers/message"] = res.Message
@@ -63,7 +85,7 @@ func compareVersion(v *cloudflare.Version, b *bundle.Bundle, st *settings) strin
 	case !slices.Equal(sorted(v.CompatibilityFlags), sorted(st.compatFl)):
 		return fmt.Sprintf("its compatibility flags are [%s], not [%s]", strings.Join(v.CompatibilityFlags, ", "), strings.Join(st.compatFl, ", "))
 	}
-	return ""
+	return compareBindings(v.Bindings, st.project.bindings, st.project.keepSecrets)
 }
 
 func sorted(s []string) []string {
@@ -73,5 +95,6 @@ func sorted(s []string) []string {
 }
 
 // BindingInfo describes one binding of the version by name and type (never
-// its value), for reports. Filled by the configuration feature (issue 5).
+// its value), for reports. Type is "inherit" for a secret carried from the
+// live version by keep-secrets.
 type BindingInfo struct{ Name, Type string }

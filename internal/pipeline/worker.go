@@ -13,11 +13,24 @@ type worker struct {
 	created  bool
 }
 
-// resolveWorker finds the Worker by name or ID and creates it when allowed.
+// resolveWorker finds the Worker by name or ID and creates it with the
+// default settings when allowed.
 func resolveWorker(ctx context.Context, api API, cfg *inputs.Config, nameOrID string, log Logger) (*worker, error) {
+	return resolveWorkerFor(ctx, api, cfg, &settings{worker: nameOrID}, log)
+}
+
+// resolveWorkerFor finds the Worker st names (by name or ID) and creates it
+// when allowed, with the configuration's Worker-level settings.
+func resolveWorkerFor(ctx context.Context, api API, cfg *inputs.Config, st *settings, log Logger) (*worker, error) {
+	nameOrID := st.worker
 	w, err := api.GetWorker(ctx, nameOrID)
 	if err == nil {
 		log.Infof("Worker %s (%s) found", w.Name, w.ID)
+		if st.project.hasWorkerSettings() {
+			// An existing Worker's settings belong to whoever provisioned it
+			// (product.md "Never implicit").
+			log.Debugf("Worker-level settings of the configuration (observability, logpush, tags, workers_dev, preview_urls) apply only when the action creates the Worker; %s exists, so they were not applied", w.Name)
+		}
 		return &worker{ID: w.ID, Name: w.Name}, nil
 	}
 	if !cloudflare.IsNotFound(err) {
@@ -29,12 +42,8 @@ func resolveWorker(ctx context.Context, api API, cfg *inputs.Config, nameOrID st
 	if !cfg.CreateWorker {
 		return nil, &inputs.Error{Input: "create-worker", Err: fmt.Errorf("%w: Worker %q is not in this account and `create-worker` is false; provision it first (Terraform `cloudflare_worker`, the dashboard) or set `create-worker: true`", ErrWorkerNotFound, nameOrID)}
 	}
-	// Worker-level settings are written only here, on creation. The defaults
-	// follow wrangler's: reachable on workers.dev, with version preview URLs.
-	created, err := api.CreateWorker(ctx, cloudflare.WorkerInput{
-		Name:      nameOrID,
-		Subdomain: &cloudflare.SubdomainSettings{Enabled: true, PreviewsEnabled: true},
-	})
+	// Worker-level settings are written only here, on creation.
+	created, err := api.CreateWorker(ctx, st.project.workerInput(nameOrID))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create Worker %q: %w", nameOrID, err)
 	}

@@ -50,7 +50,33 @@ func intOrEmpty(n int) string {
 }
 
 // Summary renders the job summary in GitHub-flavoured Markdown. runURL may be "".
+// The sticky PR comment renders the same content (Render), so that the summary
+// is the place to look when a comment could not be written.
 func Summary(r *pipeline.Result, runURL string) string {
+	return Render(r, Details{RunURL: runURL})
+}
+
+// DefaultMaxRows caps the modules and bindings tables of the job summary,
+// which keeps it far below GitHub's 1 MiB per step.
+const DefaultMaxRows = 200
+
+// Details are the parts of a report that do not come from the pipeline.
+type Details struct {
+	// RunURL links to the workflow run; "" outside Actions.
+	RunURL string
+	// Failure is the advice for a failed run, shown last; "" on success.
+	Failure string
+	// MaxRows caps the modules and bindings tables each (0: DefaultMaxRows);
+	// the rows left out are counted in a last row.
+	MaxRows int
+}
+
+// Render renders a run's report in GitHub-flavoured Markdown: Worker, version,
+// tag and message, preview URL, deployment state, run link, stage table,
+// bindings by name and type (never values) and modules. Untrusted text
+// (messages, module names) is escaped: it cannot inject HTML or Markdown,
+// break a table, or @-mention anyone.
+func Render(r *pipeline.Result, d Details) string {
 	var b strings.Builder
 	title := r.WorkerName
 	if title == "" {
@@ -59,6 +85,10 @@ func Summary(r *pipeline.Result, runURL string) string {
 	if r.Skipped != "" {
 		fmt.Fprintf(&b, "### workers-deploy\n\n%s\n", escape(r.Skipped))
 		return b.String()
+	}
+	maxRows := d.MaxRows
+	if maxRows <= 0 {
+		maxRows = DefaultMaxRows
 	}
 	mode := ""
 	if r.DryRun {
@@ -73,7 +103,7 @@ func Summary(r *pipeline.Result, runURL string) string {
 	}
 	worker := ""
 	if r.WorkerID != "" {
-		worker = fmt.Sprintf("`%s` (`%s`)", code(r.WorkerName), r.WorkerID)
+		worker = fmt.Sprintf("`%s` (`%s`)", code(r.WorkerName), code(r.WorkerID))
 		if r.WorkerCreated {
 			worker += ", created by this run"
 		}
@@ -83,50 +113,87 @@ func Summary(r *pipeline.Result, runURL string) string {
 	row("Worker", worker)
 	switch {
 	case r.VersionID != "" && r.VersionReused:
-		row("Version", fmt.Sprintf("`%s` (#%d), reused: same tag and content", r.VersionID, r.VersionNumber))
+		row("Version", fmt.Sprintf("`%s` (#%d), reused: same tag and content", code(r.VersionID), r.VersionNumber))
 	case r.VersionID != "":
-		row("Version", fmt.Sprintf("`%s` (#%d)", r.VersionID, r.VersionNumber))
+		row("Version", fmt.Sprintf("`%s` (#%d)", code(r.VersionID), r.VersionNumber))
 	case r.DryRun:
 		row("Version", "none written (dry run)")
 	}
-	row("Tag", "`"+code(r.Tag)+"`")
+	if r.Tag != "" {
+		row("Tag", "`"+code(r.Tag)+"`")
+	}
 	row("Message", escape(r.Message))
 	if r.PreviewURL != "" {
-		row("Preview", fmt.Sprintf("<%s>", r.PreviewURL))
+		row("Preview", fmt.Sprintf("<%s>", urlText(r.PreviewURL)))
 	}
-	row("Compatibility", strings.TrimSpace(r.CompatibilityDate+" "+flags(r.CompatibilityFlags)))
-	switch {
-	case r.Deployed && r.DeploymentID != "":
-		row("Deployment", fmt.Sprintf("100%% to this version (`%s`)%s", r.DeploymentID, previous(r)))
-	case r.Deployed:
-		row("Deployment", "already serving 100%: nothing to deploy")
-	case r.VersionID != "" && !r.DryRun:
-		row("Deployment", "none: the version serves no traffic (set `deploy: true` to deploy)")
-	}
-	if runURL != "" {
-		row("Run", fmt.Sprintf("[logs](%s)", runURL))
+	row("Compatibility", strings.TrimSpace(escape(r.CompatibilityDate)+" "+flags(r.CompatibilityFlags)))
+	row("Deployment", deploymentState(r))
+	if d.RunURL != "" {
+		row("Run", fmt.Sprintf("[logs](%s)", urlText(d.RunURL)))
 	}
 	b.WriteString(StageTable(r.Stages))
-	fmt.Fprintf(&b, "\n<details><summary>%d modules, %s (%s gzip), main <code>%s</code></summary>\n\n",
-		len(r.Modules), humanBytes(r.RawBytes), humanBytes(r.GzipBytes), htmlEscape(r.MainModule))
-	b.WriteString("| Module | Type | Size |\n|---|---|---:|\n")
-	const maxRows = 200 // keeps the summary far below GitHub's 1 MiB per step
-	for i, m := range r.Modules {
-		if i == maxRows {
-			fmt.Fprintf(&b, "| … %d more | | |\n", len(r.Modules)-maxRows)
-			break
+	if len(r.Bindings) > 0 {
+		fmt.Fprintf(&b, "\n<details><summary>%d bindings</summary>\n\n", len(r.Bindings))
+		b.WriteString("| Binding | Type |\n|---|---|\n")
+		for i, bi := range r.Bindings {
+			if i == maxRows {
+				fmt.Fprintf(&b, "| … %d more (cut to keep the report short) | |\n", len(r.Bindings)-maxRows)
+				break
+			}
+			fmt.Fprintf(&b, "| `%s` | `%s` |\n", code(bi.Name), code(bi.Type))
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", code(m.Name), m.ContentType, humanBytes(m.Size))
+		b.WriteString("\n</details>\n")
 	}
-	b.WriteString("\n</details>\n")
+	if len(r.Modules) > 0 || r.MainModule != "" {
+		fmt.Fprintf(&b, "\n<details><summary>%d modules, %s (%s gzip), main <code>%s</code></summary>\n\n",
+			len(r.Modules), humanBytes(r.RawBytes), humanBytes(r.GzipBytes), htmlEscape(r.MainModule))
+		b.WriteString("| Module | Type | Size |\n|---|---|---:|\n")
+		for i, m := range r.Modules {
+			if i == maxRows {
+				fmt.Fprintf(&b, "| … %d more (cut to keep the report short) | | |\n", len(r.Modules)-maxRows)
+				break
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", code(m.Name), escape(m.ContentType), humanBytes(m.Size))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	if d.Failure != "" {
+		b.WriteString("\n**Failed:** " + escape(d.Failure) + "\n")
+	}
 	return b.String()
+}
+
+// deploymentState describes the traffic the run left behind.
+func deploymentState(r *pipeline.Result) string {
+	switch {
+	case r.RolledBack && r.PreviousVersionID != "":
+		return fmt.Sprintf("rolled back: `%s` serves 100%% again", code(r.PreviousVersionID))
+	case r.RolledBack:
+		return "rolled back"
+	case r.Deployed && r.DeploymentID != "" && r.DeployedPercentage < 100:
+		return fmt.Sprintf("%s%% to this version (`%s`)%s", pct(r.DeployedPercentage), code(r.DeploymentID), previous(r))
+	case r.Deployed && r.DeploymentID != "":
+		return fmt.Sprintf("100%% to this version (`%s`)%s", code(r.DeploymentID), previous(r))
+	case r.Deployed:
+		return "already serving 100%: nothing to deploy"
+	case r.VersionID != "" && !r.DryRun:
+		return "none: the version serves no traffic (set `deploy: true` to deploy)"
+	}
+	return ""
+}
+
+func pct(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+
+// urlText keeps a URL from closing its autolink or Markdown link.
+func urlText(u string) string {
+	return strings.NewReplacer("<", "%3C", ">", "%3E", "(", "%28", ")", "%29", " ", "%20", "|", "%7C", "\n", "", "\r", "").Replace(u)
 }
 
 func previous(r *pipeline.Result) string {
 	if r.PreviousVersionID == "" || r.PreviousVersionID == r.VersionID {
 		return ""
 	}
-	return fmt.Sprintf("; before: `%s`", r.PreviousVersionID)
+	return fmt.Sprintf("; before: `%s`", code(r.PreviousVersionID))
 }
 
 func flags(f []string) string {
@@ -140,21 +207,30 @@ func flags(f []string) string {
 func EscapeText(s string) string { return escape(s) }
 
 // escape makes untrusted one-line text safe in a Markdown table cell: no HTML,
-// no table breaks, no @-mentions, no links or images.
+// no table breaks, no @-mentions, no links, images, issue references or math.
 func escape(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	r := strings.NewReplacer(
-		"&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_",
-		"[", "\\[", "]", "\\]", "!", "\\!", "#", "\\#",
-		"@", "@\u200b", // a zero-width space after @ stops a mention
-	)
-	return r.Replace(s)
+	return escaper.Replace(s)
 }
+
+var escaper = strings.NewReplacer(
+	// The backslash first: "\|" in the input must not become an escaped
+	// backslash followed by a live table pipe.
+	"\\", "\\\\",
+	"&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_",
+	"[", "\\[", "]", "\\]", "!", "\\!", "#", "\\#", "~", "\\~", "$", "\\$",
+	// A zero-width space after @ stops a mention. (A zero-width joiner works
+	// too; the space is kept because other goldens pin it.)
+	"@", "@\u200b",
+)
 
 // code makes text safe inside a Markdown code span in a table.
 func code(s string) string {
 	return strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s)
 }
+
+// Code makes untrusted text safe inside a Markdown code span in a table.
+func Code(s string) string { return code(s) }
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;").Replace(s)

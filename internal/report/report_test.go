@@ -65,6 +65,15 @@ func TestSummaryGolden(t *testing.T) {
 			MainModule: "index.mjs", Modules: modules()[:1], RawBytes: 41, GzipBytes: 60, CompatibilityDate: "2025-09-01",
 		}},
 		{"skipped.md", &pipeline.Result{Skipped: "this push deletes refs/heads/feature: nothing to deploy"}},
+		{"rolledback.md", &pipeline.Result{
+			WorkerID: "0123456789abcdef0123456789abcdef", WorkerName: "shop",
+			Tag: "v2", Message: "@here ~~gone~~ $$x$$ \\| end", MainModule: "index.mjs", Modules: modules()[1:2], RawBytes: 2048, GzipBytes: 900,
+			CompatibilityDate: "2025-09-01",
+			VersionID:         "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 5,
+			Deployed: true, DeploymentID: "5f1e2d3c-0000-4000-8000-000000000003", DeployedPercentage: 0, RolledBack: true,
+			PreviousVersionID: "00000000-0000-4000-8000-000000000002",
+			Bindings:          []pipeline.BindingInfo{{Name: "KV", Type: "kv_namespace"}, {Name: "API_KEY", Type: "secret_text"}},
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,6 +81,26 @@ func TestSummaryGolden(t *testing.T) {
 			golden(t, tc.name, Summary(tc.res, "https://github.com/octo/shop/actions/runs/42"))
 		})
 	}
+}
+
+func TestRenderFailure(t *testing.T) {
+	t.Parallel()
+	res := &pipeline.Result{WorkerName: "w", Tag: "t", MainModule: "m.js"}
+	got := Render(res, Details{Failure: "failed to deploy <b>x</b> @team"})
+	assert.Contains(t, got, "\n**Failed:** failed to deploy &lt;b&gt;x&lt;/b&gt; @\u200bteam\n")
+	assert.Equal(t, Summary(res, "u"), Render(res, Details{RunURL: "u"}), "the summary is Render without a failure")
+}
+
+func TestRenderCutsBindings(t *testing.T) {
+	t.Parallel()
+	res := &pipeline.Result{WorkerName: "w", Tag: "t"}
+	for i := range 30 {
+		res.Bindings = append(res.Bindings, pipeline.BindingInfo{Name: fmt.Sprintf("B%d", i), Type: "plain_text"})
+	}
+	got := Render(res, Details{MaxRows: 10})
+	assert.Contains(t, got, "| … 20 more (cut to keep the report short) | |")
+	assert.Contains(t, got, "`B9`")
+	assert.NotContains(t, got, "`B10`")
 }
 
 func TestSummaryManyModulesIsCut(t *testing.T) {

@@ -1,4 +1,6 @@
 // Package wrangler reads a Worker's wrangler configuration (wrangler.jsonc,
-// wrangler.json or wrangler.toml) for the settings the action applies: name,
-// main, compatibility date and flags. It lists the keys it does not apply.
+// wrangler.json or wrangler.toml): name, main, compatibility settings,
+// bindings, static assets and the Worker-level settings applied when a Worker
+// is created. It selects a named environment (`env.<name>`) with wrangler's
+// inheritance rules, and lists the keys it does not apply.
 package wrangler

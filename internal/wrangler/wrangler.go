@@ -6,50 +6,71 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/tailscale/hujson"
+
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
 )
 
 // AutoFiles are looked for, in this order, when the `config` input is empty
 // (wrangler's own order of preference).
 var AutoFiles = []string{"wrangler.jsonc", "wrangler.json", "wrangler.toml"}
 
-// Config is what the action takes from a wrangler configuration.
+// Config is what the action takes from a wrangler configuration, after the
+// named environment (if any) was applied.
 type Config struct {
 	// Path is the file read.
-	Path               string
-	Name               string
-	Main               string
+	Path string
+	// Env is the named environment applied, or "".
+	Env  string
+	Name string
+	Main string
+	// CompatibilityDate is YYYY-MM-DD, or "".
 	CompatibilityDate  string
 	CompatibilityFlags []string
 	// HasCompatibilityFlags tells an empty list from an absent key.
 	HasCompatibilityFlags bool
-	// Ignored lists top-level keys the action does not apply (routes,
-	// triggers, …), sorted; the caller prints them in one notice.
+	// Bindings are the configuration's bindings in API form, sorted by name.
+	Bindings []bindings.Binding
+	// Assets is the `assets` section, nil when absent.
+	Assets *Assets
+	// Worker holds the Worker-level settings, applied only when the action
+	// creates the Worker.
+	Worker WorkerSettings
+	// Ignored lists keys the action does not apply (routes, triggers, …),
+	// sorted; the caller prints them in one notice.
 	Ignored []string
-	// Unsupported lists keys this build cannot apply yet but that change what
-	// the Worker does (bindings, assets); uploading without them would ship a
-	// broken Worker, so the caller must refuse them.
-	Unsupported []string
+	// Warnings are problems that do not stop the run (printed as warnings).
+	Warnings []string
 }
 
-// applied are the keys this package turns into version settings.
-var applied = map[string]bool{
-	"name": true, "main": true, "compatibility_date": true, "compatibility_flags": true,
-	// Tooling keys that only matter to wrangler itself.
-	"$schema": true, "env": true,
+// Assets is the `assets` section (cloudflare-api.md §6.1, §8).
+type Assets struct {
+	// Directory is the folder of static assets, relative to the configuration file.
+	Directory string
+	// Binding is the name of the assets binding, or "".
+	Binding string
+	// HTMLHandling is auto-trailing-slash, force-trailing-slash, drop-trailing-slash or none; "" for the default.
+	HTMLHandling string
+	// NotFoundHandling is none, 404-page or single-page-application; "" for the default.
+	NotFoundHandling string
+	// RunWorkerFirst is a JSON boolean or array of route rules; nil for the default.
+	RunWorkerFirst json.RawMessage
 }
 
-// unsupported are keys that define bindings or assets (product.md
-// "Configuration sources"); they are planned and must not be silently dropped.
-var unsupported = map[string]bool{
-	"vars": true, "kv_namespaces": true, "r2_buckets": true, "d1_databases": true, "services": true,
-	"queues": true, "durable_objects": true, "analytics_engine_datasets": true, "hyperdrive": true,
-	"vectorize": true, "ai": true, "browser": true, "version_metadata": true, "send_email": true,
-	"workflows": true, "dispatch_namespaces": true, "mtls_certificates": true, "assets": true,
+// WorkerSettings are Worker-level settings (cloudflare-api.md §5.1). Nil
+// pointers and empty values mean "not set".
+type WorkerSettings struct {
+	// Observability is the observability object, in the API's format.
+	Observability json.RawMessage
+	Logpush       *bool
+	Tags          []string
+	// WorkersDev is `workers_dev`: reachable at <name>.<subdomain>.workers.dev.
+	WorkersDev *bool
+	// PreviewURLs is `preview_urls`: version preview URLs.
+	PreviewURLs *bool
 }
 
 // ErrNotFound is returned by Find when no configuration file exists.
@@ -81,13 +102,19 @@ func Find(dir, input string) (string, error) {
 	return p, nil
 }
 
-// Load reads (with readFile, os.ReadFile in production) and parses the file at path.
+// Load reads (with readFile, os.ReadFile in production) and parses the file at
+// path for the top-level environment.
 func Load(path string, readFile func(string) ([]byte, error)) (*Config, error) {
+	return LoadEnv(path, "", readFile)
+}
+
+// LoadEnv is Load for the named environment env ("" for the top level).
+func LoadEnv(path, env string, readFile func(string) ([]byte, error)) (*Config, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read the configuration %q: %w", path, err)
 	}
-	c, err := Parse(filepath.Base(path), data)
+	c, err := ParseEnv(filepath.Base(path), data, env)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse the configuration %q: %w", path, err)
 	}
@@ -95,48 +122,72 @@ func Load(path string, readFile func(string) ([]byte, error)) (*Config, error) {
 	return c, nil
 }
 
-// Parse parses a configuration's bytes; name decides the format (.toml → TOML,
-// otherwise JSON with comments and trailing commas). Syntax errors carry the
-// line and column.
-func Parse(name string, data []byte) (*Config, error) {
-	raw, err := toJSONMap(name, data)
+// Parse parses a configuration's bytes for the top-level environment; name
+// decides the format (.toml → TOML, otherwise JSON with comments and trailing
+// commas). Syntax errors carry the line and column.
+func Parse(name string, data []byte) (*Config, error) { return ParseEnv(name, data, "") }
+
+// ParseEnv parses a configuration and applies the named environment env.
+func ParseEnv(name string, data []byte, env string) (*Config, error) {
+	top, err := toJSONMap(name, data)
 	if err != nil {
 		return nil, err
 	}
-	c := &Config{}
-	str := func(key string, dst *string) error {
-		v, ok := raw[key]
-		if !ok {
-			return nil
-		}
-		if err := json.Unmarshal(v, dst); err != nil {
-			return fmt.Errorf("key %q must be a string", key)
-		}
-		return nil
-	}
-	var errs []error
-	errs = append(errs, str("name", &c.Name), str("main", &c.Main), str("compatibility_date", &c.CompatibilityDate))
-	if v, ok := raw["compatibility_flags"]; ok {
-		c.HasCompatibilityFlags = true
-		if err := json.Unmarshal(v, &c.CompatibilityFlags); err != nil {
-			errs = append(errs, fmt.Errorf("key %q must be a list of strings", "compatibility_flags"))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	eff, warnings, err := selectEnv(top, env)
+	if err != nil {
 		return nil, err
 	}
-	for k := range raw {
-		switch {
-		case applied[k]:
-		case unsupported[k]:
-			c.Unsupported = append(c.Unsupported, k)
-		default:
-			c.Ignored = append(c.Ignored, k)
+	c := &Config{Env: env, Warnings: warnings}
+	p := &parser{raw: eff, prefix: envPrefix(env)}
+	p.str("name", &c.Name)
+	p.str("main", &c.Main)
+	p.str("compatibility_date", &c.CompatibilityDate)
+	if _, ok := eff["compatibility_flags"]; ok {
+		c.HasCompatibilityFlags = true
+		p.strList("compatibility_flags", &c.CompatibilityFlags)
+	}
+	if env != "" {
+		if _, own := envSection(top, env)["name"]; !own && c.Name != "" {
+			// wrangler's "legacy environments" (the default): the Worker of
+			// env.<e> is called <name>-<e> unless the environment sets name
+			// (validation.ts: inheritableInLegacyEnvironments + appendEnvName).
+			c.Name += "-" + env
 		}
 	}
-	sort.Strings(c.Ignored)
-	sort.Strings(c.Unsupported)
+	p.workerSettings(&c.Worker)
+	c.Assets = p.assets()
+	bs := p.bindings()
+	if c.Assets != nil && c.Assets.Binding != "" {
+		b, err := bindings.New(c.Assets.Binding, "assets", nil)
+		if err == nil {
+			bs = append(bs, b)
+		}
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		if err := bindings.CheckName(b.Name); err != nil {
+			p.errs = append(p.errs, err)
+		}
+	}
+	merged, err := bindings.Merge(bindings.Layer{Source: "the configuration", Bindings: bs})
+	if err != nil {
+		p.errs = append(p.errs, err)
+	}
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	c.Bindings = merged
+	c.Ignored = ignoredKeys(eff)
 	return c, nil
+}
+
+func envPrefix(env string) string {
+	if env == "" {
+		return ""
+	}
+	return "env." + env + "."
 }
 
 // toJSONMap turns JSONC or TOML into a map of top-level keys to JSON values.

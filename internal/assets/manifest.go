@@ -1,0 +1,190 @@
+package assets
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+)
+
+// Limits of cloudflare-api.md §8 and §9.
+const (
+	// MaxFileBytes: each asset must be smaller than 25 MiB.
+	MaxFileBytes = 25 << 20
+	// MaxFiles: at most 20,000 files per manifest (the free plan's limit;
+	// paid plans allow 100,000 per version, but the manifest limit is 20,000).
+	MaxFiles = 20000
+)
+
+// File is one asset of the manifest.
+type File struct {
+	// Path is the manifest key: "/" and the slash path below the root.
+	Path string
+	// Hash is the first 32 hex characters of the SHA-256 of the content.
+	Hash string
+	// Size is the content's length in bytes.
+	Size int64
+	// ContentType is guessed from the extension; application/null when unknown.
+	ContentType string
+	// abs is the file on disk.
+	abs string
+}
+
+// Open opens the file's content.
+func (f File) Open() (io.ReadCloser, error) { return os.Open(f.abs) }
+
+// Manifest is every asset to upload, sorted by path.
+type Manifest struct {
+	// Dir is the absolute assets directory.
+	Dir   string
+	Files []File
+	// Ignored counts files left out by .assetsignore.
+	Ignored int
+}
+
+// Bytes returns the total size of the files.
+func (m *Manifest) Bytes() int64 {
+	var n int64
+	for _, f := range m.Files {
+		n += f.Size
+	}
+	return n
+}
+
+// Entries returns the manifest in the API's form.
+func (m *Manifest) Entries() map[string]cloudflare.AssetManifestEntry {
+	out := make(map[string]cloudflare.AssetManifestEntry, len(m.Files))
+	for _, f := range m.Files {
+		out[f.Path] = cloudflare.AssetManifestEntry{Hash: f.Hash, Size: f.Size}
+	}
+	return out
+}
+
+// Build walks dir and hashes every file, leaving out .assetsignore itself,
+// what it lists, and .git directories. Symbolic links are followed when they
+// stay inside dir; one that leaves it is an error, as is a file of 25 MiB or
+// more, or more than MaxFiles files.
+func Build(dir string) (*Manifest, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the assets directory %q: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("the assets directory %q is not a directory", dir)
+	}
+	root, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the assets directory %q: %w", dir, err)
+	}
+	var ig *Ignore
+	if b, err := os.ReadFile(filepath.Join(abs, IgnoreFile)); err == nil {
+		if ig, err = ParseIgnore(string(b)); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("failed to read %s: %w", IgnoreFile, err)
+	}
+	m := &Manifest{Dir: abs}
+	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(abs, p)
+		if rel == "." {
+			return nil
+		}
+		slash := filepath.ToSlash(rel)
+		info, err := os.Stat(p) // follows links
+		if err != nil {
+			return fmt.Errorf("failed to read asset %q: %w", slash, err)
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return fmt.Errorf("failed to read asset %q: %w", slash, err)
+			}
+			if !within(root, target) {
+				return fmt.Errorf("asset %q is a symbolic link to %q, outside the assets directory; copy the file instead", slash, target)
+			}
+			if info.IsDir() {
+				return nil // links to directories are not followed (no cycles)
+			}
+		}
+		if info.IsDir() {
+			if d.Name() == ".git" || ig.Match(slash, true) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if slash == IgnoreFile {
+			return nil
+		}
+		if ig.Match(slash, false) {
+			m.Ignored++
+			return nil
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		if info.Size() >= MaxFileBytes {
+			return fmt.Errorf("asset %q is %.1f MiB; each asset must be smaller than 25 MiB (list it in %s, or serve it from R2)", slash, float64(info.Size())/(1<<20), IgnoreFile)
+		}
+		if len(m.Files) >= MaxFiles {
+			return fmt.Errorf("the assets directory has more than %d files, the limit of one upload; list files to leave out in %s", MaxFiles, IgnoreFile)
+		}
+		h, err := hashFile(p)
+		if err != nil {
+			return fmt.Errorf("failed to read asset %q: %w", slash, err)
+		}
+		m.Files = append(m.Files, File{Path: "/" + slash, Hash: h, Size: info.Size(), ContentType: contentType(slash), abs: p})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+	return m, nil
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// hashFile returns the first 32 hex characters of the file's SHA-256 (the
+// docs' and Terraform's hash; the API only needs 32 hex characters).
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// contentType guesses the type served with an asset; application/null makes
+// the service send none (cloudflare-api.md §8).
+func contentType(p string) string {
+	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
+		return t
+	}
+	return "application/null"
+}

@@ -1,0 +1,125 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
+)
+
+// liveVersionID returns the version that serves the most traffic in the
+// Worker's live deployment, or "" when it was never deployed. The
+// deployments endpoints take the Worker's name (cloudflare-api.md §4).
+func liveVersionID(ctx context.Context, api API, name string) (string, error) {
+	deps, err := api.ListDeployments(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("failed to read the live deployment of %s (for keep-secrets): %w", name, err)
+	}
+	if len(deps) == 0 || len(deps[0].Versions) == 0 {
+		return "", nil
+	}
+	best := deps[0].Versions[0]
+	for _, dv := range deps[0].Versions[1:] {
+		if dv.Percentage > best.Percentage {
+			best = dv
+		}
+	}
+	return best.VersionID, nil
+}
+
+// carriedSecrets returns an inherit binding, pinned to the live version, for
+// each secret_text binding of the live version that this run does not send:
+// so no secret needs a separate, deploying call (product.md "keep-secrets").
+func carriedSecrets(ctx context.Context, api API, name, workerID string, sending []bindings.Binding) ([]bindings.Binding, error) {
+	liveID, err := liveVersionID(ctx, api, name)
+	if err != nil || liveID == "" {
+		return nil, err
+	}
+	live, err := api.GetVersion(ctx, workerID, liveID, false)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the live version %s of %s (for keep-secrets): %w", liveID, name, err)
+	}
+	sent := map[string]bool{}
+	for _, b := range sending {
+		sent[b.Name] = true
+	}
+	var out []bindings.Binding
+	for _, raw := range live.Bindings {
+		var b struct{ Name, Type string }
+		if json.Unmarshal(raw, &b) != nil || b.Type != "secret_text" || sent[b.Name] {
+			continue
+		}
+		out = append(out, bindings.Inherit(b.Name, live.ID))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// writeOnly are binding keys the API never returns (cloudflare-api.md §6.3):
+// such values can only be compared by the binding's name.
+var writeOnly = map[string]map[string]bool{
+	"secret_text": {"text": true},
+	"secret_key":  {"key_base64": true, "key_jwk": true},
+}
+
+// compareBindings says how a stored version's bindings differ from the ones
+// this run would send, or "". Secrets compare by name and type only. Keys
+// the API adds to a binding are tolerated; with keepSecrets, extra
+// secret_text bindings are the secrets carried by an earlier run. Messages
+// name bindings, never values.
+func compareBindings(stored []json.RawMessage, want []bindings.Binding, keepSecrets bool) string {
+	have := map[string]map[string]any{}
+	for _, raw := range stored {
+		var b map[string]any
+		if decode(raw, &b) != nil || b == nil {
+			continue
+		}
+		name, _ := b["name"].(string)
+		have[name] = b
+	}
+	wanted := map[string]bool{}
+	for _, w := range want {
+		wanted[w.Name] = true
+		h, ok := have[w.Name]
+		if !ok {
+			return fmt.Sprintf("it has no binding %q", w.Name)
+		}
+		if h["type"] != w.Type {
+			return fmt.Sprintf("its binding %q is of type %v, not %s", w.Name, h["type"], w.Type)
+		}
+		var wm map[string]any
+		if decode(w.JSON, &wm) != nil {
+			return fmt.Sprintf("binding %q cannot be compared", w.Name)
+		}
+		for k, v := range wm {
+			if writeOnly[w.Type][k] {
+				continue
+			}
+			if !reflect.DeepEqual(h[k], v) {
+				return fmt.Sprintf("its binding %q (%s) has another %s", w.Name, w.Type, k)
+			}
+		}
+	}
+	names := make([]string, 0, len(have))
+	for n := range have {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if wanted[n] || (keepSecrets && have[n]["type"] == "secret_text") {
+			continue
+		}
+		return fmt.Sprintf("it has binding %q, which this run does not send", n)
+	}
+	return ""
+}
+
+func decode(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
