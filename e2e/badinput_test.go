@@ -58,7 +58,9 @@ func TestBadInput(t *testing.T) {
 		{name: "missing account", inputs: map[string]string{"account-id": ""}, want: []string{"account-id", "CLOUDFLARE_ACCOUNT_ID"}},
 		{name: "malformed account", inputs: map[string]string{"account-id": "acme"}, want: []string{"account-id", "32"}},
 		{name: "bad boolean", inputs: map[string]string{"deploy": "yes"}, want: []string{"deploy", "true or false"}},
-		{name: "staged rollout not in this build", inputs: map[string]string{"stages": "10%, 100%"}, want: []string{"stages"}},
+		{name: "stages without deploy", inputs: map[string]string{"stages": "10%@1m, 100%"}, want: []string{"stages", "deploy"}},
+		{name: "stages not ending at 100%", inputs: map[string]string{"deploy": "true", "stages": "10%, 50%"}, want: []string{"stages", "100"}},
+		{name: "stages not increasing", inputs: map[string]string{"deploy": "true", "stages": "50%, 10%, 100%"}, want: []string{"stages", "10%"}},
 		{
 			name: "wrangler config with a malformed binding",
 			setup: func(t *testing.T, ws string) {

@@ -163,3 +163,23 @@ func describe(reqs []emulator.RequestRecord) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestPreviewRequestCount: a pull-request run (no deploy) against an existing,
+// deployed Worker makes at most 5 Cloudflare requests (issue 6).
+func TestPreviewRequestCount(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	ws := workspace(t, "esm-multi")
+	require.Equal(t, 0, pushJob(t, cf, ws, map[string]string{"deploy": "true", "tag": "base"}).exec(t, ctxFor(t)).Code)
+
+	require.NoError(t, os.WriteFile(filepath.Join(ws, "dist", "greeting.txt"), []byte("pr\n"), 0o644))
+	cf.ResetRequests()
+	j := pushJob(t, cf, ws, map[string]string{"comment": "false"})
+	j.Event = "pull_request"
+	j.Payload = filepath.Join(mustAbs(t, "../testdata/events"), "pull_request.22.synchronize.json")
+	r := j.exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	reqs := cf.Requests()
+	assert.LessOrEqual(t, len(reqs), 5, "PR preview run: %v", describe(reqs))
+	t.Logf("requests for a PR preview run: %d: %v", len(reqs), describe(reqs))
+}

@@ -56,6 +56,8 @@ type apiDeployer struct {
 	name      string
 	versionID string
 	message   string
+	// live hands over the list read before the upload, used once (secrets.go).
+	live *liveMemo
 }
 
 var _ rollout.Deployer = (*apiDeployer)(nil)
@@ -70,9 +72,12 @@ func toRollout(d *cloudflare.Deployment) *rollout.Deployment {
 
 // Live returns the live deployment: the first of the list (cloudflare-api.md §7.2).
 func (a *apiDeployer) Live(ctx context.Context) (*rollout.Deployment, error) {
-	ds, err := a.api.ListDeployments(ctx, a.name)
-	if err != nil {
-		return nil, err
+	ds, ok := a.live.take()
+	if !ok {
+		var err error
+		if ds, err = a.api.ListDeployments(ctx, a.name); err != nil {
+			return nil, err
+		}
 	}
 	if len(ds) == 0 {
 		return nil, nil
@@ -129,7 +134,7 @@ func deploy(ctx context.Context, cfg *inputs.Config, deps Deps, name string, res
 		}
 		ecfg.Rates = gates.NewErrorRate(an, name, res.VersionID)
 	}
-	eng, err := rollout.New(ecfg, &apiDeployer{api: deps.API, name: name, versionID: res.VersionID, message: res.Message}, deps.Clock, deps.Log)
+	eng, err := rollout.New(ecfg, &apiDeployer{api: deps.API, name: name, versionID: res.VersionID, message: res.Message, live: deps.live}, deps.Clock, deps.Log)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,9 @@ type Deps struct {
 	// Analytics answers the error-rate gate's queries; nil means API when it
 	// implements gates.InvocationsAPI (as *cloudflare.Client does).
 	Analytics gates.InvocationsAPI
+
+	// live memoises the one deployment list read before the upload (set by Run).
+	live *liveMemo
 }
 
 // Module is one uploaded module, for reports.
@@ -103,6 +106,8 @@ type settings struct {
 	configPath string
 	// project holds bindings, secrets, assets and Worker settings (settings.go).
 	project projectSettings
+	// live is the run's deployment-list memo (Deps.live).
+	live *liveMemo
 }
 
 // Run performs one run of the action.
@@ -114,6 +119,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	if deps.Observer == nil {
 		deps.Observer = NopObserver{}
 	}
+	deps.live = &liveMemo{}
 	if reason := ev.SkipReason(); reason != "" {
 		res.Skipped = reason
 		deps.Log.Noticef("%s", reason)
@@ -127,6 +133,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	if err != nil {
 		return res, err
 	}
+	st.live = deps.live
 	res.WorkerName, res.CompatibilityDate, res.CompatibilityFlags, res.ConfigFile = st.worker, st.compatDate, st.compatFl, st.configPath
 	res.Bindings = bindingInfo(st.project.bindings)
 	if inputs.IsWorkerID(st.worker) {

@@ -7,15 +7,56 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"sync"
+
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
 )
 
+// liveMemo keeps the deployment list read for keep-secrets before the upload,
+// so the rollout takes it as its baseline instead of reading it again: one
+// request less on every deploy (issue 2's budget: at most 6 requests for an
+// upload + 100% deploy). The rollout re-reads before every later stage and
+// before a rollback; only the baseline comes from this read, made seconds
+// earlier, before the version upload.
+type liveMemo struct {
+	mu    sync.Mutex
+	list  []cloudflare.Deployment
+	valid bool
+}
+
+// read lists the deployments and keeps the list for one take.
+func (m *liveMemo) read(ctx context.Context, api API, name string) ([]cloudflare.Deployment, error) {
+	list, err := api.ListDeployments(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		m.mu.Lock()
+		m.list, m.valid = list, true
+		m.mu.Unlock()
+	}
+	return list, nil
+}
+
+// take returns the kept list once.
+func (m *liveMemo) take() ([]cloudflare.Deployment, bool) {
+	if m == nil {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list, ok := m.list, m.valid
+	m.list, m.valid = nil, false
+	return list, ok
+}
+
 // liveVersionID returns the version that serves the most traffic in the
 // Worker's live deployment, or "" when it was never deployed. The
 // deployments endpoints take the Worker's name (cloudflare-api.md §4).
-func liveVersionID(ctx context.Context, api API, name string) (string, error) {
-	deps, err := api.ListDeployments(ctx, name)
+func liveVersionID(ctx context.Context, api API, memo *liveMemo, name string) (string, error) {
+	deps, err := memo.read(ctx, api, name)
 	if err != nil {
 		return "", fmt.Errorf("failed to read the live deployment of %s (for keep-secrets): %w", name, err)
 	}
@@ -34,8 +75,8 @@ func liveVersionID(ctx context.Context, api API, name string) (string, error) {
 // carriedSecrets returns an inherit binding, pinned to the live version, for
 // each secret_text binding of the live version that this run does not send:
 // so no secret needs a separate, deploying call (product.md "keep-secrets").
-func carriedSecrets(ctx context.Context, api API, name, workerID string, sending []bindings.Binding) ([]bindings.Binding, error) {
-	liveID, err := liveVersionID(ctx, api, name)
+func carriedSecrets(ctx context.Context, api API, memo *liveMemo, name, workerID string, sending []bindings.Binding) ([]bindings.Binding, error) {
+	liveID, err := liveVersionID(ctx, api, memo, name)
 	if err != nil || liveID == "" {
 		return nil, err
 	}

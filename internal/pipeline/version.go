@@ -39,7 +39,7 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 	}
 	all := st.project.bindings
 	if st.project.keepSecrets && !res.WorkerCreated {
-		kept, err := carriedSecrets(ctx, api, res.WorkerName, workerID, all)
+		kept, err := carriedSecrets(ctx, api, st.live, res.WorkerName, workerID, all)
 		if err != nil {
 			return nil, false, err
 		}
