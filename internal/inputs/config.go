@@ -71,15 +71,6 @@ type loader struct {
 	now     func() time.Time
 }
 
-// notYet fails an input this build cannot apply yet when it is set to anything
-// but its default, rather than silently ignoring it.
-func (l *loader) notYet(names ...string) {
-	for _, name := range names {
-		if v, ok := l.src.Lookup(name); ok && v != specByName[name].def {
-			l.fail(name, "this input is not supported by this build yet; remove it")
-		}
-	}
-}
 
 // LoadOptions carries what Load needs besides the inputs.
 type LoadOptions struct {

@@ -13,12 +13,6 @@ type worker struct {
 	created  bool
 }
 
-// resolveWorker finds the Worker by name or ID and creates it with the
-// default settings when allowed.
-func resolveWorker(ctx context.Context, api API, cfg *inputs.Config, nameOrID string, log Logger) (*worker, error) {
-	return resolveWorkerFor(ctx, api, cfg, &settings{worker: nameOrID}, log)
-}
-
 // resolveWorkerFor finds the Worker st names (by name or ID) and creates it
 // when allowed, with the configuration's Worker-level settings.
 func resolveWorkerFor(ctx context.Context, api API, cfg *inputs.Config, st *settings, log Logger) (*worker, error) {
