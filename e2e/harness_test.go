@@ -57,7 +57,7 @@ type cloudflare struct {
 	URL string
 }
 
-func newCloudflare(t *testing.T) *cloudflare {
+func newCloudflare(t testing.TB) *cloudflare {
 	t.Helper()
 	srv, err := emulator.New(emulator.Options{Token: testToken, AccountID: testAccount, Subdomain: "acme"})
 	require.NoError(t, err)
@@ -135,7 +135,7 @@ type job struct {
 }
 
 // exec runs the binary with the runner's conventions and parses its files.
-func (j job) exec(t *testing.T, ctx context.Context) *run {
+func (j job) exec(t testing.TB, ctx context.Context) *run {
 	t.Helper()
 	tmp := t.TempDir()
 	outFile := filepath.Join(tmp, "set_output")
@@ -192,7 +192,7 @@ func (j job) exec(t *testing.T, ctx context.Context) *run {
 }
 
 // parseOutputs reads a GITHUB_OUTPUT file (name<<DELIM / value / DELIM).
-func parseOutputs(t *testing.T, path string) map[string]string {
+func parseOutputs(t testing.TB, path string) map[string]string {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)

@@ -84,18 +84,19 @@ func BenchmarkCollect(b *testing.B) {
 }
 
 // BenchmarkCollectWithSiblingTree compares collecting a small `dist/**` bundle alone and next to
-// a 20,000-file sibling source tree: the times should be about equal, because only dist/ is walked.
+// a 100,000-file sibling source tree (issue 6): the times should be about equal, because only
+// dist/ is walked.
 func BenchmarkCollectWithSiblingTree(b *testing.B) {
 	plain := b.TempDir()
 	writeLargeBundle(b, plain, 20, 1<<10)
 	withSiblings := b.TempDir()
 	writeLargeBundle(b, withSiblings, 20, 1<<10)
-	writeSiblingTree(b, withSiblings, 20000)
+	writeSiblingTree(b, withSiblings, 100000)
 
 	for _, bc := range []struct {
 		name string
 		dir  string
-	}{{"dist-only", plain}, {"sibling-20000", withSiblings}} {
+	}{{"dist-only", plain}, {"sibling-100000", withSiblings}} {
 		b.Run(bc.name, func(b *testing.B) {
 			opts := Options{Dir: bc.dir, Patterns: "dist/**"}
 			b.ReportAllocs()
@@ -122,4 +123,65 @@ func TestCollectSkipsSiblingTree(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, b.Modules, 5)
 	assert.Equal(t, []string{"dist", "dist/chunks"}, visited)
+}
+
+// writeHeavyDeps adds n files under node_modules/ and n/10 under .git/ of dir.
+func writeHeavyDeps(tb testing.TB, dir string, n int) {
+	tb.Helper()
+	files := make(map[string]string, n+n/10)
+	for i := range n {
+		files[fmt.Sprintf("node_modules/pkg%03d/lib/file%05d.js", i%500, i)] = "module.exports = 1;\n"
+	}
+	for i := range n / 10 {
+		files[fmt.Sprintf(".git/objects/%02x/obj%05d.js", i%256, i)] = "x"
+	}
+	writeTree(tb, dir, files)
+}
+
+// BenchmarkGlobPrunesDependencies compares `**/*.js` over a project alone and with 100,000
+// files in node_modules/ (and 10,000 in .git/): about equal, because those directories are
+// pruned without being walked (issue 6).
+func BenchmarkGlobPrunesDependencies(b *testing.B) {
+	plain := b.TempDir()
+	writeLargeBundle(b, plain, 20, 1<<10)
+	heavy := b.TempDir()
+	writeLargeBundle(b, heavy, 20, 1<<10)
+	writeHeavyDeps(b, heavy, 100000)
+	for _, bc := range []struct {
+		name string
+		dir  string
+	}{{"project-only", plain}, {"node_modules-100000", heavy}} {
+		b.Run(bc.name, func(b *testing.B) {
+			opts := Options{Dir: bc.dir, Patterns: "**/*.js"}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Collect(context.Background(), opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestGlobStarStarPrunesDependencies is the functional counterpart: `**/*.js` never visits
+// node_modules/ or .git/.
+func TestGlobStarStarPrunesDependencies(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeLargeBundle(t, dir, 5, 100)
+	writeHeavyDeps(t, dir, 200)
+	var visited []string
+	b, err := Collect(context.Background(), Options{
+		Dir: dir, Patterns: "**/*.js",
+		visitDir: func(rel string) { visited = append(visited, rel) },
+	})
+	require.NoError(t, err)
+	assert.NotEmpty(t, b.Modules)
+	for _, v := range visited {
+		assert.NotContains(t, v, "node_modules")
+		assert.NotContains(t, v, ".git")
+	}
+	for _, m := range b.Modules {
+		assert.NotContains(t, m.RelPath, "node_modules")
+	}
 }
