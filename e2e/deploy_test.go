@@ -153,6 +153,8 @@ func TestLocalModeCompletes(t *testing.T) {
 	assert.Contains(t, r.Stdout, "version-id=")
 	assert.Contains(t, r.Stdout, "deployed-percentage=100")
 	assert.NotContains(t, r.Stdout, "::add-mask::", "outside Actions nothing masks: never print secrets there")
+	assert.NotContains(t, r.Stdout, "::", "outside Actions the log is plain text, not workflow commands")
+	assert.Contains(t, r.Stdout, "notice: no commit SHA")
 }
 
 func describe(reqs []emulator.RequestRecord) []string {

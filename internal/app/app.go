@@ -10,6 +10,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/workers-deploy/workers-deploy/internal/bundle"
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
@@ -41,18 +42,22 @@ func Run(ctx context.Context, env Env) int {
 		env.Now = time.Now
 	}
 	action := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
+	var con console = action
+	if env.Getenv("GITHUB_ACTIONS") != "true" {
+		con = &plainConsole{w: env.Stdout, debug: env.Getenv("RUNNER_DEBUG") == "1"}
+	}
 	src, err := inputs.NewSource(env.Args, env.Getenv)
 	if errors.Is(err, inputs.ErrHelp) {
 		fmt.Fprint(env.Stdout, usage())
 		return 0
 	}
 	if err != nil {
-		action.Errorf("%s", err)
+		con.Errorf("%s", err)
 		return 1
 	}
 	ev, err := ghevent.Load(env.Getenv, env.ReadFile)
 	if err != nil {
-		action.Errorf("%s", report.Advice(err))
+		con.Errorf("%s", report.Advice(err))
 		return 1
 	}
 	// Mask every credential before anything else is printed. Outside Actions
@@ -71,13 +76,13 @@ func Run(ctx context.Context, env Env) int {
 	workspace := ev.Workspace
 	if workspace == "" || !ev.InActions {
 		if workspace, err = env.Getwd(); err != nil {
-			action.Errorf("failed to find the current directory: %s", err)
+			con.Errorf("failed to find the current directory: %s", err)
 			return 1
 		}
 	}
 	cfg, err := inputs.Load(src, inputs.LoadOptions{Workspace: workspace, Now: env.Now})
 	if err != nil {
-		action.Errorf("%s", report.Advice(err))
+		con.Errorf("%s", report.Advice(err))
 		return 1
 	}
 
@@ -86,11 +91,11 @@ func Run(ctx context.Context, env Env) int {
 	if cfg.Local {
 		baseURL, _, stop, err := emulator.Start("127.0.0.1:0", emulator.Options{})
 		if err != nil {
-			action.Errorf("failed to start the embedded emulator for `api-url: local`: %s", err)
+			con.Errorf("failed to start the embedded emulator for `api-url: local`: %s", err)
 			return 1
 		}
 		defer func() { _ = stop(context.Background()) }()
-		action.Infof("api-url: local: using the embedded Cloudflare API emulator at %s (in memory, no credentials, nothing leaves this machine)", baseURL)
+		con.Infof("api-url: local: using the embedded Cloudflare API emulator at %s (in memory, no credentials, nothing leaves this machine)", baseURL)
 		cfg.APIURL, cfg.APIToken = baseURL, "local"
 		if cfg.AccountID == "" {
 			cfg.AccountID = LocalAccountID
@@ -99,28 +104,41 @@ func Run(ctx context.Context, env Env) int {
 	// A dry run without full credentials plans offline (API stays nil).
 	if cfg.APIToken != "" && cfg.AccountID != "" {
 		client, err = cloudflare.New(cfg.APIURL, cfg.APIToken, cfg.AccountID,
-			cloudflare.WithLogger(action.Debugf), cloudflare.WithUserAgent("workers-deploy/"+Version))
+			cloudflare.WithLogger(con.Debugf), cloudflare.WithUserAgent("workers-deploy/"+Version))
 		if err != nil {
-			action.Errorf("%s", report.Advice(&inputs.Error{Input: "api-url", Err: err}))
+			con.Errorf("%s", report.Advice(&inputs.Error{Input: "api-url", Err: err}))
 			return 1
 		}
 		api = client
 	}
 
-	obs := githubObserver(ctx, action, cfg, ev, env)
-	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: action, ReadFile: env.ReadFile, Now: env.Now, Observer: obs})
+	obs := githubObserver(ctx, con, cfg, ev, env)
+	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, ReadFile: env.ReadFile, Now: env.Now, Observer: obs})
 	if client != nil && res != nil {
 		res.Requests = client.Requests()
 	}
-	if res != nil && !cfg.DryRun && res.Skipped == "" {
+	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
 		reportGitHub(ctx, action, obs, res, runErr)
 	}
-	writeResults(action, env, res, ev, runErr)
+	// The failure is redacted like everything bound for GitHub: an API error
+	// could echo a secret value (the runner masks the log, but not a value
+	// that the summary has escaped).
+	writeResults(action, env, res, ev, runErr, obs.redact)
 	if runErr != nil {
-		action.Errorf("%s", report.Advice(runErr))
+		con.Errorf("%s", obs.redact(report.Advice(runErr)))
 		return 1
 	}
 	return 0
+}
+
+// badInputBeforeWrite reports a run that failed on bad input before it
+// created or reused a version: product.md's "Bad input → a clear error naming
+// the input, before any write" holds for GitHub too, so no sticky comment or
+// GitHub Deployment is written; the ::error:: and the job summary say why.
+func badInputBeforeWrite(res *pipeline.Result, runErr error) bool {
+	var inErr *inputs.Error
+	var bErr *bundle.InputError
+	return res.VersionID == "" && (errors.As(runErr, &inErr) || errors.As(runErr, &bErr))
 }
 
 func lookup(src *inputs.Source, name string) string {
@@ -130,7 +148,7 @@ func lookup(src *inputs.Source, name string) string {
 
 // writeResults writes outputs and the summary: to the runner's files inside
 // Actions, as plain lines elsewhere. A failure to write them is a warning.
-func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, ev *ghevent.Context, runErr error) {
+func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, ev *ghevent.Context, runErr error, redact func(string) string) {
 	if res == nil {
 		return
 	}
@@ -154,7 +172,7 @@ func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, e
 	if env.Getenv("GITHUB_STEP_SUMMARY") != "" {
 		md := report.Summary(res, ev.RunURL())
 		if runErr != nil {
-			md += "\n**Failed:** " + report.EscapeText(report.Advice(runErr)) + "\n"
+			md += "\n**Failed:** " + report.EscapeText(redact(report.Advice(runErr))) + "\n"
 		}
 		action.AddStepSummary(md)
 	}

@@ -30,7 +30,7 @@ const (
 // (reportGitHub). Every failure is one warning; none changes the exit code.
 type githubReporter struct {
 	ctx    context.Context
-	action *githubactions.Action
+	action console
 	cfg    *inputs.Config
 	ev     *ghevent.Context
 	// secrets are the values of the variables `secrets` names: redacted from
@@ -48,7 +48,7 @@ type githubReporter struct {
 var _ pipeline.Observer = (*githubReporter)(nil)
 
 // githubObserver follows the rollout for GitHub Deployment statuses (issue 4).
-func githubObserver(ctx context.Context, action *githubactions.Action, cfg *inputs.Config, ev *ghevent.Context, env Env) *githubReporter {
+func githubObserver(ctx context.Context, action console, cfg *inputs.Config, ev *ghevent.Context, env Env) *githubReporter {
 	g := &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev}
 	if src, err := inputs.NewSource(env.Args, env.Getenv); err == nil {
 		g.secrets = inputs.SecretValues(src)
