@@ -201,6 +201,10 @@ func ParseVars(input string) ([]Binding, error) {
 			return nil, fmt.Errorf("not KEY=value lines nor a YAML map: %s", yamlMessage(err))
 		}
 		if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+			if n, key := badKeyLine(input); n > 0 {
+				// KEY=value lines with a key that is no binding name: say which.
+				return nil, fmt.Errorf("line %d: %q is not a valid var name: use letters, digits, `_` and `$`, not starting with a digit", n, key)
+			}
 			return nil, errors.New("use KEY=value lines or a YAML map such as `API_BASE: https://api.example.com`")
 		}
 		m := doc.Content[0]
@@ -250,6 +254,22 @@ func isKeyValueLines(s string) bool {
 		seen = true
 	}
 	return seen
+}
+
+// badKeyLine finds the first KEY=value line whose key is not a name, for
+// input that is neither valid KEY=value lines nor a YAML map. It returns the
+// 1-based line number and the key (never the value), or 0.
+func badKeyLine(s string) (int, string) {
+	for i, line := range strings.Split(s, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") || keyValueLine.MatchString(line) {
+			continue
+		}
+		if k, _, ok := strings.Cut(t, "="); ok && !strings.Contains(k, ":") {
+			return i + 1, strings.TrimSpace(k)
+		}
+	}
+	return 0, ""
 }
 
 // Secret creates a secret_text binding. The value is never printed.

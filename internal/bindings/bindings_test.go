@@ -64,7 +64,9 @@ func TestParseVars(t *testing.T) {
 		{name: "yaml map", input: "API: https://x.example\nPORT: 8080\nFLAG: true\nEMPTY:\n", want: []string{`{"name":"API","text":"https://x.example","type":"plain_text"}`, `{"name":"PORT","text":"8080","type":"plain_text"}`, `{"name":"FLAG","text":"true","type":"plain_text"}`, `{"name":"EMPTY","text":"","type":"plain_text"}`}},
 		{name: "yaml nested refused", input: "A:\n  b: 1\n", wantErr: `var "A" must be a string`},
 		{name: "yaml list refused", input: "- a\n- b\n", wantErr: "YAML map"},
-		{name: "bad name", input: "1A=x", wantErr: "KEY=value lines or a YAML map"},
+		{name: "bad name", input: "1A=x", wantErr: `line 1: "1A" is not a valid var name`},
+		{name: "bad name with hyphen after good lines", input: "A=1\n# c\nAPI-BASE=https://x", wantErr: `line 3: "API-BASE" is not a valid var name`},
+		{name: "neither lines nor map", input: "just text", wantErr: "KEY=value lines or a YAML map"},
 		{name: "bad name yaml", input: "my-var: x", wantErr: `"my-var" is not a valid JavaScript identifier`},
 		{name: "duplicate", input: "A=1\nA=2", wantErr: `"A" is used twice`},
 	}

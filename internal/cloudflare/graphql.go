@@ -135,45 +135,61 @@ func (c *Client) WorkerInvocations(ctx context.Context, script string, versions 
 }
 
 // graphql posts one GraphQL request and decodes the answer into out,
-// retrying network errors, 429 and 5xx (a query changes nothing).
+// retrying network errors, 429 and 5xx (a query changes nothing). A
+// Retry-After (or Retry-After-Ms) on a retryable answer replaces the backoff;
+// one longer than backoffCap ends the retries, since the gate would rather
+// fail fast than hold its stage for the rate limiter.
 func (c *Client) graphql(ctx context.Context, body []byte, out any) error {
 	const path = "/graphql"
 	var last error
+	var wait time.Duration
+	hasWait := false
 	for attempt := 1; attempt <= min(graphqlMaxAttempts, c.maxAttempts); attempt++ {
 		if attempt > 1 {
-			c.logf("retrying POST %s after %v (attempt %d)", path, last, attempt)
-			if err := c.sleep(ctx, c.backoff(attempt-2)); err != nil {
+			d := c.backoff(attempt - 2)
+			if hasWait {
+				if wait > backoffCap {
+					return fmt.Errorf("failed after %d attempts (the API asked to wait %s before retrying): %w", attempt-1, roundDuration(wait), last)
+				}
+				d = wait
+			}
+			c.logf("retrying POST %s after %v (attempt %d, waiting %s)", path, last, attempt, roundDuration(d))
+			if err := c.sleep(ctx, d); err != nil {
 				return fmt.Errorf("%w (while waiting to retry after: %w)", err, last)
 			}
 		}
-		retry, err := c.graphqlAttempt(ctx, path, body, out)
+		retry, hint, err := c.graphqlAttempt(ctx, path, body, out)
 		if err == nil || !retry {
 			return err
 		}
 		last = err
+		wait, hasWait = hint, hint >= 0
 	}
 	return fmt.Errorf("failed after %d attempts: %w", min(graphqlMaxAttempts, c.maxAttempts), last)
 }
 
-func (c *Client) graphqlAttempt(ctx context.Context, path string, body []byte, out any) (retry bool, err error) {
+// graphqlAttempt sends one query. wait is the delay a retryable answer asked
+// for (Retry-After-Ms, Retry-After), or -1 when it named none.
+func (c *Client) graphqlAttempt(ctx context.Context, path string, body []byte, out any) (retry bool, wait time.Duration, err error) {
+	wait = -1
 	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base.String()+path, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("failed to build request POST %s: %w", path, err)
+		return false, wait, fmt.Errorf("failed to build request POST %s: %w", path, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return false, fmt.Errorf("POST %s: %w", path, ctx.Err())
+			return false, wait, fmt.Errorf("POST %s: %w", path, ctx.Err())
 		}
-		return true, fmt.Errorf("POST %s: %w", path, c.cleanTransportError(err))
+		return true, wait, fmt.Errorf("POST %s: %w", path, c.cleanTransportError(err))
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
 	if err != nil {
-		return ctx.Err() == nil, fmt.Errorf("POST %s: failed to read the answer: %w", path, err)
+		return ctx.Err() == nil, wait, fmt.Errorf("POST %s: failed to read the answer: %w", path, err)
 	}
 	if res.StatusCode >= 300 {
 		// Errors before GraphQL (authentication, rate limits) may come as v4 envelopes.
@@ -182,10 +198,14 @@ func (c *Client) graphqlAttempt(ctx context.Context, path string, body []byte, o
 		} else {
 			err = &APIError{Method: http.MethodPost, Path: path, Status: res.StatusCode, Excerpt: c.excerpt(data)}
 		}
-		return res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500, err
+		retry = res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500
+		if d, ok := parseRetryAfter(res.Header, c.now()); retry && ok {
+			wait = d
+		}
+		return retry, wait, err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return false, &APIError{Method: http.MethodPost, Path: path, Status: res.StatusCode, Excerpt: "the answer could not be decoded: " + err.Error()}
+		return false, wait, &APIError{Method: http.MethodPost, Path: path, Status: res.StatusCode, Excerpt: "the answer could not be decoded: " + err.Error()}
 	}
-	return false, nil
+	return false, wait, nil
 }

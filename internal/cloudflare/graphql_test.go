@@ -82,3 +82,31 @@ func TestWorkerInvocationsErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerInvocationsHonoursRetryAfter: a rate-limited query waits as long
+// as the API asks (found by the e2e fault matrix, which saw retries 0.4 s
+// after a 429 with Retry-After: 1), and gives up at once when it asks for
+// more than backoffCap.
+func TestWorkerInvocationsHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"data": map[string]any{"viewer": map[string]any{"accounts": []any{map[string]any{
+			"workersInvocationsAdaptive": []any{}}}}}})
+	}
+	api := &sequence{steps: []func(http.ResponseWriter, *http.Request){
+		status(429, "Retry-After", "1"), status(503, "Retry-After-Ms", "1500"), ok,
+	}}
+	c, rec, _ := newTestClient(t, api)
+	now := time.Now()
+	_, err := c.WorkerInvocations(t.Context(), "shop", []string{"v"}, now, now)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{time.Second, 1500 * time.Millisecond}, rec.Sleeps())
+
+	long := &sequence{steps: []func(http.ResponseWriter, *http.Request){status(429, "Retry-After", "60"), ok}}
+	c, rec, _ = newTestClient(t, long)
+	_, err = c.WorkerInvocations(t.Context(), "shop", []string{"v"}, now, now)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "asked to wait 1m0s")
+	assert.Empty(t, rec.Sleeps())
+	assert.Equal(t, 1, long.count())
+}

@@ -73,10 +73,12 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		next = http.DefaultTransport
 	}
 	hc.Transport = &retryTransport{next: next, policy: o.retry}
-	// A redirect to another host would carry the token there: refuse it.
+	// A redirect to another host, or to plain http on the same host, would
+	// carry the token there (the auth transport adds it to every request):
+	// refuse it.
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && req.URL.Host != via[0].URL.Host {
-			return fmt.Errorf("refusing a redirect from %s to another host %s", via[0].URL.Host, req.URL.Host)
+		if len(via) > 0 && (!strings.EqualFold(req.URL.Host, via[0].URL.Host) || !strings.EqualFold(req.URL.Scheme, via[0].URL.Scheme)) {
+			return fmt.Errorf("refusing a redirect from %s://%s to %s://%s (another host or scheme)", via[0].URL.Scheme, via[0].URL.Host, req.URL.Scheme, req.URL.Host)
 		}
 		if len(via) >= 5 {
 			return errors.New("stopped after 5 redirects")

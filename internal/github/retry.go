@@ -73,8 +73,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case err != nil:
 			// A POST whose answer was lost may have been applied: resending
-			// could write a second comment. Everything else is idempotent.
-			retry = req.Method != http.MethodPost && req.Context().Err() == nil
+			// could write a second comment. Everything else is idempotent, and
+			// so is a deployment status in effect (see repeatablePost).
+			retry = (req.Method != http.MethodPost || repeatablePost(req)) && req.Context().Err() == nil
 		case resp.StatusCode >= 500:
 			retry = true
 			if ra, ok := retryAfter(resp); ok {
@@ -103,6 +104,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		waited += wait
 		backoff = min(backoff*2, p.maxBackoff)
 	}
+}
+
+// repeatablePost reports whether req is a POST that may be re-sent after a
+// network error although it may have been applied: a deployment status
+// (POST .../deployments/{id}/statuses) only appends to the deployment's log,
+// where the latest entry wins, so a duplicate is harmless, whereas giving up
+// would leave the GitHub Deployment in_progress for good (found by the e2e
+// fault matrix: a reset on one status POST stopped every later status).
+func repeatablePost(req *http.Request) bool {
+	segs := strings.Split(strings.TrimSuffix(req.URL.Path, "/"), "/")
+	n := len(segs)
+	return req.Method == http.MethodPost && n >= 3 && segs[n-1] == "statuses" && segs[n-3] == "deployments"
 }
 
 // rateLimitWait says whether a 403/429 is a rate limit and how long to wait.

@@ -39,6 +39,9 @@ type Config struct {
 	CreateWorker bool
 	// WorkingDirectory is absolute.
 	WorkingDirectory string
+	// Workspace is the absolute base a relative working-directory was resolved
+	// against: GITHUB_WORKSPACE in Actions, the current directory elsewhere.
+	Workspace string
 	// ConfigFile is the `config` input as given: "" (auto), "none", or a path.
 	ConfigFile  string
 	WranglerEnv string
@@ -70,7 +73,6 @@ type loader struct {
 	errs    *[]error
 	now     func() time.Time
 }
-
 
 // LoadOptions carries what Load needs besides the inputs.
 type LoadOptions struct {
@@ -165,6 +167,7 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 		wd = filepath.Join(opts.Workspace, wd)
 	}
 	c.WorkingDirectory = filepath.Clean(wd)
+	c.Workspace = filepath.Clean(opts.Workspace)
 	c.ConfigFile = str("config")
 	c.WranglerEnv = str("wrangler-env")
 

@@ -197,17 +197,25 @@ func TestRunBadProjectInputFailsBeforeWrites(t *testing.T) {
 		files map[string]string
 		mod   func(*inputs.Config)
 		want  string
+		// input is the *inputs.Error's Input: the input the user must change.
+		input string
 	}{
-		{name: "broken config", files: map[string]string{"wrangler.jsonc": "{\n  \"name\": \"a\",,\n}"}, want: "line 2, column 15"},
-		{name: "unknown env", files: map[string]string{"wrangler.json": `{"name":"a","env":{"x":{}}}`}, mod: func(c *inputs.Config) { c.WranglerEnv = "y" }, want: "no env.y"},
-		{name: "env without config", mod: func(c *inputs.Config) { c.ConfigFile = "none"; c.WranglerEnv = "y" }, want: "needs a wrangler configuration"},
+		{name: "broken config", files: map[string]string{"wrangler.jsonc": "{\n  \"name\": \"a\",,\n}"}, want: "line 2, column 15", input: "config"},
+		{name: "config not jsonc, json or toml", files: map[string]string{"wrangler.yaml": "name: a\n"}, mod: func(c *inputs.Config) { c.ConfigFile = "wrangler.yaml" }, want: ".jsonc, .json or .toml", input: "config"},
+		{name: "unknown env", files: map[string]string{"wrangler.json": `{"name":"a","env":{"x":{}}}`}, mod: func(c *inputs.Config) { c.WranglerEnv = "y" }, want: "wrangler.json: input `wrangler-env` is \"y\" but the configuration has no env.y; it defines: x", input: "wrangler-env"},
+		{name: "env without config", mod: func(c *inputs.Config) { c.ConfigFile = "none"; c.WranglerEnv = "y" }, want: "needs a wrangler configuration", input: "wrangler-env"},
 		{name: "input vs input", mod: func(c *inputs.Config) {
 			v, _ := bindings.ParseVars("A=1")
 			s, _ := bindings.Secret("A", "x")
 			c.Project.Vars, c.Project.Secrets = v, []bindings.Binding{s}
-		}, want: "given by both input `vars` and input `secrets`"},
-		{name: "assets binding without directory", files: map[string]string{"wrangler.json": `{"name":"a","assets":{"binding":"ASSETS"}}`}, want: "assets.directory"},
-		{name: "missing assets directory", mod: func(c *inputs.Config) { c.Project.AssetsDirectory = "nope" }, want: "assets directory"},
+		}, want: "given by both input `vars` and input `secrets`", input: "secrets"},
+		{name: "bindings vs vars", mod: func(c *inputs.Config) {
+			b, _ := bindings.ParseBindings(`[{"type":"plain_text","name":"A","text":"1"}]`)
+			v, _ := bindings.ParseVars("A=1")
+			c.Project.Bindings, c.Project.Vars = b, v
+		}, want: "given by both input `bindings` and input `vars`", input: "vars"},
+		{name: "assets binding without directory", files: map[string]string{"wrangler.json": `{"name":"a","assets":{"binding":"ASSETS"}}`}, want: "assets.directory", input: "config"},
+		{name: "missing assets directory", mod: func(c *inputs.Config) { c.Project.AssetsDirectory = "nope" }, want: "assets directory", input: "assets-directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,6 +231,9 @@ func TestRunBadProjectInputFailsBeforeWrites(t *testing.T) {
 			_, err := Run(context.Background(), cfg, &ghevent.Context{}, deps(api))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			var inErr *inputs.Error
+			require.ErrorAs(t, err, &inErr)
+			assert.Equal(t, tc.input, inErr.Input)
 			assert.Empty(t, api.calls)
 		})
 	}

@@ -43,7 +43,12 @@ func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
 		return nil, &inputs.Error{Input: "config", Err: err}
 	case path != "":
 		wc, err = wrangler.LoadEnv(path, cfg.WranglerEnv, deps.ReadFile)
-		if err != nil {
+		var envErr *wrangler.UnknownEnvError
+		switch {
+		case errors.As(err, &envErr):
+			// The file is fine; the input names an environment it lacks.
+			return nil, &inputs.Error{Input: "wrangler-env", Err: fmt.Errorf("%s: %w", filepath.Base(path), envErr)}
+		case err != nil:
 			return nil, &inputs.Error{Input: "config", Err: err}
 		}
 		file := filepath.Base(path)
@@ -105,7 +110,20 @@ func (st *settings) resolveBindings(cfg *inputs.Config, wc *wrangler.Config) err
 	)
 	merged, err := bindings.Merge(layers...)
 	if err != nil {
-		return &inputs.Error{Input: "bindings", Err: err}
+		// Name the input whose layer brought the conflict: the first prefix
+		// of the layers that fails to merge ends with it.
+		names := []string{"bindings", "vars", "secrets"}
+		if wc != nil {
+			names = append([]string{"config"}, names...)
+		}
+		input := "bindings"
+		for k := 1; k <= len(layers); k++ {
+			if _, e := bindings.Merge(layers[:k]...); e != nil {
+				input = names[k-1]
+				break
+			}
+		}
+		return &inputs.Error{Input: input, Err: err}
 	}
 	st.project.bindings = merged
 	return nil
@@ -136,6 +154,9 @@ func (st *settings) resolveAssets(cfg *inputs.Config, wc *wrangler.Config) error
 	default:
 		return nil
 	}
+	if err := assetsInside(assetsBoundary(cfg), dir); err != nil {
+		return &inputs.Error{Input: input, Err: err}
+	}
 	m, err := assets.Build(dir)
 	if err != nil {
 		return &inputs.Error{Input: input, Err: err}
@@ -155,6 +176,39 @@ func (st *settings) resolveAssets(cfg *inputs.Config, wc *wrangler.Config) error
 		if len(c) > 0 {
 			st.project.assetsConfig = c
 		}
+	}
+	return nil
+}
+
+// assetsBoundary is the directory static assets must stay inside: the
+// workspace (the checkout), so that a monorepo app may use assets built
+// beside it (wrangler allows `../public`), or the working directory when that
+// lies outside the workspace.
+func assetsBoundary(cfg *inputs.Config) string {
+	if cfg.Workspace != "" && cfg.Workspace != "." {
+		if rel, err := filepath.Rel(cfg.Workspace, cfg.WorkingDirectory); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return cfg.Workspace
+		}
+	}
+	return cfg.WorkingDirectory
+}
+
+// assetsInside refuses an assets directory outside the boundary (symlinks
+// resolved): assets are published, so a configuration file must not be able
+// to point them at the runner's files (/proc/self, the home directory,
+// another checkout). A directory that does not exist is left to assets.Build.
+func assetsInside(workDir, dir string) error {
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil
+	}
+	realWork, err := filepath.EvalSymlinks(workDir)
+	if err != nil {
+		realWork = workDir
+	}
+	rel, err := filepath.Rel(realWork, realDir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return fmt.Errorf("the assets directory %q is outside %q (the workspace, or the working directory when that lies outside it); its files would be published as static assets. Build the assets inside the checkout", dir, workDir)
 	}
 	return nil
 }

@@ -232,8 +232,11 @@ func code(s string) string {
 // Code makes untrusted text safe inside a Markdown code span in a table.
 func Code(s string) string { return code(s) }
 
+// htmlEscape makes untrusted text safe inside an HTML element of the report.
+// Line breaks become spaces: a blank line would end the HTML block and let
+// the rest be parsed as Markdown (mentions, links) outside the element.
 func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "\r", " ", "\n", " ").Replace(s)
 }
 
 func humanBytes(n int64) string {

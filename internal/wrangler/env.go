@@ -31,6 +31,22 @@ var notInheritable = map[string]bool{
 // never taken from an environment section.
 var topLevelOnly = map[string]bool{"env": true, "$schema": true}
 
+// UnknownEnvError is input `wrangler-env` naming an environment that a
+// configuration with environments does not define. Callers attribute it to
+// the `wrangler-env` input rather than to the file.
+type UnknownEnvError struct {
+	// Env is the requested environment.
+	Env string
+	// Defined are the environments the configuration has, sorted.
+	Defined []string
+}
+
+// Error names the environment and the ones the configuration defines.
+func (e *UnknownEnvError) Error() string {
+	return fmt.Sprintf("input `wrangler-env` is %q but the configuration has no env.%s; it defines: %s",
+		e.Env, e.Env, strings.Join(e.Defined, ", "))
+}
+
 // selectEnv returns the effective keys for environment env. Without env it is
 // the top level. With env, it is the top level's inheritable keys overlaid by
 // env.<env>'s keys; non-inheritable keys come from the section only. As in
@@ -54,8 +70,7 @@ func selectEnv(top map[string]json.RawMessage, env string) (map[string]json.RawM
 	section, ok := envs[env]
 	if !ok {
 		if len(envs) > 0 {
-			return nil, nil, fmt.Errorf("input `wrangler-env` is %q but the configuration has no env.%s; it defines: %s",
-				env, env, strings.Join(slices.Sorted(maps.Keys(envs)), ", "))
+			return nil, nil, &UnknownEnvError{Env: env, Defined: slices.Sorted(maps.Keys(envs))}
 		}
 		return eff, []string{fmt.Sprintf("the configuration defines no environments, so `wrangler-env: %s` only changes the Worker's name (as wrangler does)", env)}, nil
 	}

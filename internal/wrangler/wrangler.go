@@ -78,7 +78,7 @@ var ErrNotFound = errors.New("no wrangler configuration found")
 
 // Find resolves the `config` input against dir: "none" → "", nil; "" → the
 // first of AutoFiles that exists, or ErrNotFound; otherwise the named file
-// (relative to dir), which must exist.
+// (relative to dir), which must exist and end in .jsonc, .json or .toml.
 func Find(dir, input string) (string, error) {
 	switch input {
 	case "none":
@@ -91,6 +91,12 @@ func Find(dir, input string) (string, error) {
 			}
 		}
 		return "", ErrNotFound
+	}
+	switch strings.ToLower(filepath.Ext(input)) {
+	case ".toml", ".json", ".jsonc":
+	default:
+		// Parsing it as JSONC would give a baffling syntax error at line 1.
+		return "", fmt.Errorf("input `config` is %q: a wrangler configuration is a .jsonc, .json or .toml file (or `none`)", input)
 	}
 	p := input
 	if !filepath.IsAbs(p) {
