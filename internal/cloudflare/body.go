@@ -44,7 +44,9 @@ type moduleError struct {
 }
 
 func (e *moduleError) Error() string {
-	return fmt.Sprintf("failed to read module %q while uploading it: %v; make sure the build output does not change during the upload", e.name, e.err)
+	// The cause says what to do (bundle.ErrModuleChanged: nothing may rewrite
+	// the build output while the action runs).
+	return fmt.Sprintf("failed to read module %q while uploading it: %v", e.name, e.err)
 }
 
 func (e *moduleError) Unwrap() error { return e.err }
