@@ -1,0 +1,402 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/emulator"
+)
+
+// matrixEnv is what one row of the fault matrix runs against.
+type matrixEnv struct {
+	cf    *cloudflare
+	gh    *fakeGitHub
+	proxy *ghProxy
+	ws    string
+}
+
+// scenario prepares the state in which the API call under test happens, and
+// says what a good run leaves behind.
+type scenario struct {
+	name string
+	// worker is the Worker the run deploys.
+	worker string
+	// setup seeds state (before any fault is injected) and returns the job.
+	setup func(t *testing.T, m *matrixEnv) job
+	// tags must each name exactly one version afterwards, and no other tag may exist.
+	tags []string
+	// newDeployments is how many deployments the run under test creates.
+	newDeployments int
+	// github: the run reports to GitHub (sticky comment and GitHub Deployment).
+	github bool
+}
+
+// Scenarios. The tag of the run under test is always pushSHA (push) or
+// prHeadSHA (pull request), the defaults the action derives from the event.
+var (
+	// A push to a Worker that does not exist yet: worker get (404), worker
+	// create, tag lookup, version create, deployments list, deployment create.
+	scNewWorker = scenario{name: "new Worker", worker: "shop", tags: []string{pushSHA}, newDeployments: 1,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true"})
+		}}
+	// A push to a Worker whose live version (tag "base") is deployed:
+	// keep-secrets reads the live version (GET versions/{id}).
+	scExisting = scenario{name: "existing Worker", worker: "shop", tags: []string{"base", pushSHA}, newDeployments: 1,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			seedBaseline(t, m.cf, m.ws)
+			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true"})
+		}}
+	// A rerun: the version of this commit was uploaded (not deployed) by an
+	// earlier attempt, so the run reuses it, reading it with include=modules.
+	scRerun = scenario{name: "rerun", worker: "shop", tags: []string{pushSHA}, newDeployments: 1,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			up := pushJob(t, m.cf, m.ws, nil).exec(t, ctxFor(t))
+			require.Equal(t, 0, up.Code, up.Stdout)
+			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true"})
+		}}
+	// A Worker with static assets (wrangler.json): upload session and upload.
+	scAssets = scenario{name: "assets", worker: "shop", tags: []string{pushSHA}, newDeployments: 1,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			writeFile(t, m.ws, "wrangler.json", `{"name":"shop","assets":{"directory":"public","binding":"ASSETS"}}`)
+			siteFiles(t, m.ws)
+			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true", "worker": ""})
+		}}
+	// A two-stage rollout gated on the error rate: one GraphQL query at the
+	// end of the 50% hold, with enough requests (1000 > min-requests 50).
+	scGated = scenario{name: "error-rate gate", worker: "shop", tags: []string{"base", pushSHA}, newDeployments: 2,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			seedBaseline(t, m.cf, m.ws)
+			m.cf.SetInvocations("shop", emulator.AnyVersion, emulator.Invocations{Requests: 1000, Errors: 1})
+			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true", "stages": "50%@500ms, 100%",
+				"max-error-rate": "1%", "health-check-interval": "100ms"})
+		}}
+	// A pull request deployed at 100% with a GitHub Deployment and a new
+	// sticky comment: list comments, create comment, create deployment,
+	// create deployment status.
+	scPR = scenario{name: "pull request", worker: "shop", tags: []string{prHeadSHA}, newDeployments: 1, github: true,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			return prMatrixJob(t, m)
+		}}
+	// The same with the sticky comment already there: update comment.
+	scPRUpdate = scenario{name: "pull request, comment exists", worker: "shop", tags: []string{prHeadSHA}, newDeployments: 1, github: true,
+		setup: func(t *testing.T, m *matrixEnv) job {
+			m.gh.addComment(prNumber, actionsBot, markerOf("shop")+"\nfrom an earlier run")
+			return prMatrixJob(t, m)
+		}}
+)
+
+func prMatrixJob(t *testing.T, m *matrixEnv) job {
+	t.Helper()
+	j := pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true", "github-deployment": "true"})
+	j.Event = "pull_request"
+	j.SHA = "1111111111111111111111111111111111111111"
+	j.Payload = filepath.Join(mustAbs(t, "../testdata/events"), "pull_request.22.synchronize.json")
+	j.Env = map[string]string{"GITHUB_API_URL": m.proxy.URL}
+	return j
+}
+
+func newMatrixEnv(t *testing.T) *matrixEnv {
+	t.Helper()
+	m := &matrixEnv{cf: newCloudflare(t), gh: newFakeGitHub(t), ws: workspace(t, "esm-multi")}
+	m.proxy = newGHProxy(t, m.gh)
+	return m
+}
+
+// matrixCall is one API call of the action and the scenario that makes it.
+type matrixCall struct {
+	name string
+	// github: the call goes to GitHub (through ghProxy), else to Cloudflare.
+	github       bool
+	method, path string // fault pattern ("*" one segment)
+	// query, when set, must be in the faulted request's query; "-" means the
+	// query must not contain include=modules (the live-version read).
+	query string
+	// read: a lost response is the same as a reset, so that column is not run.
+	read bool
+	sc   scenario
+	// designed replaces the GitHub checks of a row (by fault name) whose
+	// outcome is a designed degradation; such a POST is never re-sent.
+	designed map[string]func(t *testing.T, m *matrixEnv, j job, r *run, newID string)
+}
+
+const (
+	cfWorker      = "/accounts/*/workers/workers/*"
+	cfWorkers     = "/accounts/*/workers/workers"
+	cfVersions    = cfWorker + "/versions"
+	cfVersion     = cfVersions + "/*"
+	cfDeployments = "/accounts/*/workers/scripts/*/deployments"
+)
+
+var matrixCalls = []matrixCall{
+	{name: "worker get", method: "GET", path: cfWorker, read: true, sc: scExisting},
+	{name: "worker create", method: "POST", path: cfWorkers, sc: scNewWorker},
+	{name: "versions list (tag lookup)", method: "GET", path: cfVersions, read: true, sc: scExisting},
+	{name: "version create", method: "POST", path: cfVersions, sc: scExisting},
+	{name: "version get (live version, keep-secrets)", method: "GET", path: cfVersion, query: "-", read: true, sc: scExisting},
+	{name: "version get (include=modules, reuse)", method: "GET", path: cfVersion, query: "include=modules", read: true, sc: scRerun},
+	{name: "deployments list", method: "GET", path: cfDeployments, read: true, sc: scExisting},
+	{name: "deployment create", method: "POST", path: cfDeployments, sc: scExisting},
+	{name: "asset upload session", method: "POST", path: "/accounts/*/workers/scripts/*/assets-upload-session", sc: scAssets},
+	{name: "asset upload", method: "POST", path: "/accounts/*/workers/assets/upload", sc: scAssets},
+	// A GraphQL POST is a query: it changes nothing, so it is a read here.
+	{name: "GraphQL analytics", method: "POST", path: "/graphql", read: true, sc: scGated},
+	{name: "GitHub list comments", github: true, method: "GET", path: "/repos/*/*/issues/*/comments", read: true, sc: scPR},
+	{name: "GitHub create comment", github: true, method: "POST", path: "/repos/*/*/issues/*/comments", sc: scPR,
+		designed: map[string]func(*testing.T, *matrixEnv, job, *run, string){
+			"reset": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
+				// The POST is not re-sent: the client cannot tell a reset
+				// before the write from a lost answer after it, and a second
+				// POST could leave two sticky comments. One warning; no
+				// comment; the next run creates it.
+				assertOneWarning(t, r, "could not write the pull-request comment")
+				assert.Empty(t, stickyComments(m), "the reset POST was not applied")
+				assert.Empty(t, r.Outputs["comment-url"])
+				assertGitHubDeploymentSucceeded(t, m)
+				assertRerunLeavesOneComment(t, m, j, newID)
+			},
+			"lost response": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
+				// Applied but unanswered: not re-sent (same reason), so one
+				// warning and exactly one sticky comment, which the next
+				// run finds by its marker and edits.
+				assertOneWarning(t, r, "could not write the pull-request comment")
+				if c := stickyComments(m); assert.Len(t, c, 1) {
+					assert.Contains(t, c[0].Body, newID)
+				}
+				assertGitHubDeploymentSucceeded(t, m)
+				assertRerunLeavesOneComment(t, m, j, newID)
+			},
+		}},
+	{name: "GitHub update comment", github: true, method: "PATCH", path: "/repos/*/*/issues/comments/*", sc: scPRUpdate},
+	{name: "GitHub create deployment", github: true, method: "POST", path: "/repos/*/*/deployments", sc: scPR,
+		designed: map[string]func(*testing.T, *matrixEnv, job, *run, string){
+			"reset": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
+				// Not re-sent, like every POST whose outcome is unknown (a
+				// duplicate GitHub Deployment would stay pending for good):
+				// one warning, no GitHub Deployment, the comment stands.
+				assertOneWarning(t, r, "could not record the GitHub Deployment")
+				assert.Empty(t, m.gh.deploymentsCopy())
+				assertOneComment(t, m, newID)
+			},
+			"lost response": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
+				// Applied but unanswered: not re-sent, so the action never
+				// learns its ID and the one GitHub Deployment has no status
+				// (known gap: finding it again needs a lookup by ref and
+				// payload). One warning; the comment stands.
+				assertOneWarning(t, r, "could not record the GitHub Deployment")
+				if d := m.gh.deploymentsCopy(); assert.Len(t, d, 1, "not duplicated") {
+					assert.Empty(t, d[0].Statuses)
+				}
+				assertOneComment(t, m, newID)
+			},
+		}},
+	{name: "GitHub create deployment status", github: true, method: "POST", path: "/repos/*/*/deployments/*/statuses", sc: scPR},
+}
+
+// matrixFault is one column of the matrix.
+type matrixFault struct {
+	name       string
+	kind       emulator.FaultKind
+	times      int
+	status     int
+	retryAfter string
+	latency    time.Duration
+	writesOnly bool
+}
+
+var matrixFaults = []matrixFault{
+	{name: "503 twice", kind: emulator.FaultStatus, times: 2, status: 503},
+	{name: "429 Retry-After 1 twice", kind: emulator.FaultStatus, times: 2, status: 429, retryAfter: "1"},
+	{name: "reset", kind: emulator.FaultDrop, times: 1},
+	{name: "lost response", kind: emulator.FaultLostResponse, times: 1, writesOnly: true},
+	{name: "2s latency", kind: emulator.FaultLatency, times: 1, latency: 2 * time.Second},
+}
+
+// TestFaultMatrix injects each fault into each API call the action makes,
+// in a scenario where that call happens, and checks that the run succeeds
+// with exactly one version per tag, the new version live at 100%, no extra
+// deployment, one sticky comment and a GitHub Deployment ending in success.
+// docs/faults.md summarises it.
+func TestFaultMatrix(t *testing.T) {
+	t.Parallel()
+	for _, c := range matrixCalls {
+		for _, f := range matrixFaults {
+			if f.writesOnly && c.read {
+				continue
+			}
+			t.Run(c.name+"/"+f.name, func(t *testing.T) {
+				t.Parallel()
+				runMatrixRow(t, c, f)
+			})
+		}
+	}
+}
+
+func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
+	m := newMatrixEnv(t)
+	sc := c.sc
+	j := sc.setup(t, m)
+	before := len(m.cf.Deployments(sc.worker))
+	if c.github {
+		m.proxy.inject(ghProxyFault{Method: c.method, Path: c.path, Times: f.times, Kind: f.kind,
+			Status: f.status, RetryAfter: f.retryAfter, Latency: f.latency})
+	} else {
+		m.cf.InjectFault(emulator.Fault{Method: c.method, Path: c.path, Times: f.times, Kind: f.kind,
+			Status: f.status, RetryAfter: f.retryAfter, Latency: f.latency})
+	}
+	m.cf.ResetRequests()
+	r := j.exec(t, ctxFor(t))
+	log := requestLog(m.cf, m.proxy)
+
+	// The fault really fired, on the intended request.
+	type hit struct {
+		method, path, query string
+		at                  time.Time
+	}
+	var fired, all []hit
+	if c.github {
+		for _, q := range m.proxy.records() {
+			h := hit{method: q.Method, path: strings.TrimPrefix(q.Path, "/api/v3"), at: q.At}
+			if q.Method == c.method && segmentsMatch(c.path, h.path) {
+				all = append(all, h)
+			}
+			if q.Fault != "" {
+				fired = append(fired, h)
+			}
+		}
+	} else {
+		for _, q := range m.cf.Requests() {
+			h := hit{method: q.Method, path: strings.TrimPrefix(q.Path, "/client/v4"), query: q.RawQuery, at: q.At}
+			if q.Method == c.method && segmentsMatch(c.path, h.path) {
+				all = append(all, h)
+			}
+			if q.Fault != "" {
+				fired = append(fired, h)
+			}
+		}
+	}
+	require.Len(t, fired, f.times, "the fault fires %d times:\n%s", f.times, log)
+	for _, h := range fired {
+		assert.Equal(t, c.method, h.method)
+		assert.True(t, segmentsMatch(c.path, h.path), "faulted %s %s", h.method, h.path)
+		switch c.query {
+		case "":
+		case "-":
+			assert.NotContains(t, h.query, "include=modules", "the live-version read, not the reuse read")
+		default:
+			assert.Contains(t, h.query, c.query)
+		}
+	}
+	designed := c.designed[f.name]
+	if designed != nil {
+		assert.Len(t, all, f.times, "a POST with an unknown outcome is not re-sent:\n%s", log)
+	} else if f.kind == emulator.FaultStatus || f.kind == emulator.FaultDrop {
+		// Nothing was applied: the call must have been made again.
+		require.Greater(t, len(all), f.times, "the call was made again after the fault:\n%s", log)
+	}
+	if f.retryAfter != "" {
+		// Retry-After: 1 is honoured: each retry comes at least 1 s after the 429.
+		for i := 0; i < f.times; i++ {
+			gap := all[i+1].at.Sub(all[i].at)
+			assert.GreaterOrEqual(t, gap, 950*time.Millisecond, "retry %d came %s after a 429 with Retry-After: 1", i+1, gap)
+		}
+	}
+
+	t.Logf("row outcome (%s): exit %d, %d requests of the call (%d faulted), %d warnings, %d Cloudflare requests in all",
+		sc.name, r.Code, len(all), len(fired), len(warnings(r)), len(m.cf.Requests()))
+
+	// The run succeeded, with nothing half-done on Cloudflare.
+	require.Equal(t, 0, r.Code, "%s\nrequests:\n%s", r.Stdout, log)
+	assert.Empty(t, r.errors())
+	want := map[string]int{}
+	for _, tag := range sc.tags {
+		want[tag] = 1
+	}
+	assert.Equal(t, want, versionsByTag(m.cf, sc.worker), "exactly one version per tag")
+	runTag := sc.tags[len(sc.tags)-1]
+	var newID string
+	for _, v := range m.cf.Versions(sc.worker) {
+		if v.Annotations["workers/tag"] == runTag {
+			newID = v.ID
+		}
+	}
+	assert.Equal(t, newID, r.Outputs["version-id"])
+	deps := m.cf.Deployments(sc.worker)
+	assert.Len(t, deps, before+sc.newDeployments, "no deployment beyond the intended ones:\n%s", log)
+	require.NotEmpty(t, deps)
+	assert.Equal(t, map[string]float64{newID: 100}, splitOf(deps[len(deps)-1]), "the new version serves 100%")
+	assert.Equal(t, deps[len(deps)-1].ID, r.Outputs["deployment-id"])
+	assert.Equal(t, "100", r.Outputs["deployed-percentage"])
+	assertNoSecrets(t, r)
+
+	if !sc.github {
+		assert.Empty(t, warnings(r), r.Stdout)
+		return
+	}
+	if designed != nil {
+		designed(t, m, j, r, newID)
+		assertNothingLeaked(t, m.gh, r)
+		return
+	}
+	// GitHub: one sticky comment and one GitHub Deployment ending in success.
+	assert.Empty(t, warnings(r), r.Stdout)
+	assertOneComment(t, m, newID)
+	assertGitHubDeploymentSucceeded(t, m)
+	assertNothingLeaked(t, m.gh, r)
+}
+
+// stickyComments returns the action's comments on the pull request.
+func stickyComments(m *matrixEnv) []ghComment {
+	var out []ghComment
+	for _, c := range m.gh.commentsOf(prNumber) {
+		if strings.HasPrefix(c.Body, markerOf("shop")+"\n") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func assertOneComment(t *testing.T, m *matrixEnv, versionID string) {
+	t.Helper()
+	if c := stickyComments(m); assert.Len(t, c, 1, "one sticky comment:\n%s", requestLog(m.cf, m.proxy)) {
+		assert.Equal(t, actionsBot, c[0].Author)
+		assert.Contains(t, c[0].Body, versionID)
+	}
+}
+
+func assertGitHubDeploymentSucceeded(t *testing.T, m *matrixEnv) {
+	t.Helper()
+	log := requestLog(m.cf, m.proxy)
+	if d := m.gh.deploymentsCopy(); assert.Len(t, d, 1, "one GitHub Deployment:\n%s", log) {
+		st := d[0].Statuses
+		if assert.NotEmpty(t, st, "the GitHub Deployment has statuses:\n%s", log) {
+			assert.Equal(t, "success", st[len(st)-1]["state"], "the GitHub Deployment ends in success:\n%s", log)
+		}
+	}
+}
+
+// assertOneWarning: the degradation is one ::warning:: and no ::error::.
+func assertOneWarning(t *testing.T, r *run, want string) {
+	t.Helper()
+	w := warnings(r)
+	if assert.Len(t, w, 1, r.Stdout) {
+		assert.Contains(t, w[0], want)
+		assert.Contains(t, w[0], "The deploy result is unaffected")
+	}
+}
+
+// assertRerunLeavesOneComment reruns the job without faults: the sticky
+// comment is created or edited, never duplicated.
+func assertRerunLeavesOneComment(t *testing.T, m *matrixEnv, j job, versionID string) {
+	t.Helper()
+	r := j.exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	assert.Empty(t, warnings(r), r.Stdout)
+	assert.NotEmpty(t, r.Outputs["comment-url"])
+	assertOneComment(t, m, versionID)
+}
