@@ -149,7 +149,7 @@ func (p *ghProxy) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 	req.Header = r.Header.Clone()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		http.Error(w, err.Error(), 502)
+		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer res.Body.Close()
