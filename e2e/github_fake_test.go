@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeGitHub is a local stand-in for the few GitHub REST endpoints the action
@@ -65,6 +68,7 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", g.createComment)
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/issues/comments/{id}", g.updateComment)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", g.createDeployment)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/deployments", g.listDeployments)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{id}/statuses", g.createStatus)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake GitHub: unexpected request %s %s", r.Method, r.URL.Path)
@@ -259,7 +263,87 @@ func (g *fakeGitHub) createDeployment(w http.ResponseWriter, r *http.Request) {
 	defer g.mu.Unlock()
 	d := &ghDeployment{ID: int64(500 + len(g.deployments)), Request: in}
 	g.deployments = append(g.deployments, d)
-	writeJSON(w, 201, map[string]any{"id": d.ID, "url": fmt.Sprintf("http://%s/api/v3/repos/%s/%s/deployments/%d", r.Host, r.PathValue("owner"), r.PathValue("repo"), d.ID)})
+	writeJSON(w, 201, g.deploymentJSON(r, d))
+}
+
+// deploymentJSON renders d like GitHub's deployment object: the request's
+// ref, task, environment and description, and its payload as sent ({} when
+// none). A ref that is a full commit SHA is also the sha; any other ref
+// resolves to a fixed commit here.
+func (g *fakeGitHub) deploymentJSON(r *http.Request, d *ghDeployment) map[string]any {
+	str := func(k, def string) string {
+		if v, ok := d.Request[k].(string); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	ref := str("ref", "")
+	sha := ref
+	if !isHexSHA(ref) {
+		sha = strings.Repeat("0", 40)
+	}
+	payload := d.Request["payload"]
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	base := fmt.Sprintf("http://%s/api/v3/repos/%s/%s/deployments/%d", r.Host, r.PathValue("owner"), r.PathValue("repo"), d.ID)
+	return map[string]any{
+		"id": d.ID, "url": base, "statuses_url": base + "/statuses",
+		"sha": sha, "ref": ref, "task": str("task", "deploy"), "environment": str("environment", "production"),
+		"description": d.Request["description"], "payload": payload,
+		"creator": map[string]any{"login": g.author(), "type": "Bot"},
+	}
+}
+
+func isHexSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// listDeployments answers GET /repos/{owner}/{repo}/deployments like GitHub:
+// newest first, filtered by the sha, ref, task and environment parameters
+// (each an exact match when given), paged by per_page (default 30, at most
+// 100) and page.
+func (g *fakeGitHub) listDeployments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	perPage, _ := strconv.Atoi(q.Get("per_page"))
+	if perPage <= 0 {
+		perPage = 30
+	}
+	perPage = min(perPage, 100)
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var all []map[string]any
+	for i := len(g.deployments) - 1; i >= 0; i-- {
+		d := g.deploymentJSON(r, g.deployments[i])
+		match := true
+		for _, k := range []string{"sha", "ref", "task", "environment"} {
+			if v := q.Get(k); v != "" && d[k] != v {
+				match = false
+			}
+		}
+		if match {
+			all = append(all, d)
+		}
+	}
+	from, to := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
+	out := append([]map[string]any{}, all[from:to]...)
+	if to < len(all) {
+		next := r.URL.Query()
+		next.Set("per_page", strconv.Itoa(perPage))
+		next.Set("page", strconv.Itoa(page+1))
+		w.Header().Set("Link", fmt.Sprintf(`<http://%s/api/v3%s?%s>; rel="next"`, r.Host, r.URL.Path, next.Encode()))
+	}
+	writeJSON(w, 200, out)
 }
 
 func (g *fakeGitHub) createStatus(w http.ResponseWriter, r *http.Request) {
@@ -305,6 +389,15 @@ func (g *fakeGitHub) commentsOf(number int) []ghComment {
 	return out
 }
 
+// addDeployment seeds a deployment as if created with request.
+func (g *fakeGitHub) addDeployment(request map[string]any) int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	d := &ghDeployment{ID: int64(500 + len(g.deployments)), Request: request}
+	g.deployments = append(g.deployments, d)
+	return d.ID
+}
+
 // requests returns and forgets the requests served so far ("METHOD /path").
 func (g *fakeGitHub) requests() []string {
 	g.mu.Lock()
@@ -345,4 +438,61 @@ func (g *fakeGitHub) everything() string {
 		b.Write(data)
 	}
 	return b.String()
+}
+
+// TestFakeGitHubListsDeployments checks the stand-in's GET deployments
+// against GitHub's documented behaviour: newest first, exact filters on sha,
+// ref, task and environment, payloads as sent, pages linked.
+func TestFakeGitHubListsDeployments(t *testing.T) {
+	t.Parallel()
+	g := newFakeGitHub(t)
+	const shaA, shaB = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	first := g.addDeployment(map[string]any{"ref": shaA, "task": "deploy", "environment": "preview", "payload": map[string]any{"nonce": "n1"}})
+	g.addDeployment(map[string]any{"ref": shaB, "task": "deploy", "environment": "preview"})
+	third := g.addDeployment(map[string]any{"ref": shaA, "task": "deploy", "environment": "preview", "payload": map[string]any{"nonce": "n3", "n": 3.0}})
+	g.addDeployment(map[string]any{"ref": shaA, "task": "deploy:migrate", "environment": "preview"})
+	g.addDeployment(map[string]any{"ref": "main", "task": "deploy", "environment": "production"})
+	get := func(query string) ([]map[string]any, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", g.URL+"/repos/o/r/deployments?"+query, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+testGitHubToken)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, 200, res.StatusCode)
+		var out []map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+		return out, res.Header.Get("Link")
+	}
+	ids := func(list []map[string]any) []float64 {
+		var out []float64
+		for _, d := range list {
+			out = append(out, d["id"].(float64))
+		}
+		return out
+	}
+	cases := []struct {
+		name, query string
+		want        []float64
+	}{
+		{"all, newest first", "", []float64{504, 503, 502, 501, 500}},
+		{"sha, environment, task", "sha=" + shaA + "&environment=preview&task=deploy", []float64{float64(third), float64(first)}},
+		{"ref", "ref=main", []float64{504}},
+		{"environment", "environment=production", []float64{504}},
+		{"no match", "sha=" + shaB + "&environment=production", nil},
+	}
+	for _, tc := range cases {
+		got, _ := get(tc.query)
+		assert.Equal(t, tc.want, ids(got), tc.name)
+	}
+	got, link := get("sha=" + shaA + "&environment=preview&task=deploy&per_page=1")
+	require.Len(t, got, 1)
+	assert.Equal(t, map[string]any{"nonce": "n3", "n": 3.0}, got[0]["payload"], "the payload as sent")
+	assert.Equal(t, shaA, got[0]["sha"])
+	assert.Contains(t, link, `page=2`)
+	assert.Contains(t, link, `sha=`+shaA, "the next page keeps the filters")
+	none, _ := get("ref=" + shaB)
+	require.Len(t, none, 1)
+	assert.Equal(t, map[string]any{}, none[0]["payload"], "no payload is {}")
 }

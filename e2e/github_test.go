@@ -239,7 +239,8 @@ func TestDeploymentSuccessOnPush(t *testing.T) {
 		"ref": pushSHA, "task": "deploy", "auto_merge": false, "required_contexts": []any{},
 		"environment": "production", "transient_environment": false,
 		"description": "Worker shop, version " + r.Outputs["version-id"][:8] + " (#1)",
-		"payload":     map[string]any{"worker": "shop", "version_id": r.Outputs["version-id"], "version_number": float64(1)},
+		"payload": map[string]any{"worker": "shop", "version_id": r.Outputs["version-id"], "version_number": float64(1),
+			"nonce": "shop/4242/1/" + r.Outputs["version-id"]},
 	}, d.Request)
 	require.GreaterOrEqual(t, len(d.Statuses), 2)
 	for _, s := range d.Statuses[:len(d.Statuses)-1] {

@@ -44,6 +44,7 @@ type ghProxyFault struct {
 // ghProxyRecord is one request the proxy saw.
 type ghProxyRecord struct {
 	Method, Path string
+	RawQuery     string
 	Fault        string // emulator.FaultKind name, or ""
 	At           time.Time
 }
@@ -88,7 +89,7 @@ func (p *ghProxy) take(method, path string) (ghProxyFault, bool) {
 func (p *ghProxy) record(r *http.Request, fault string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.log = append(p.log, ghProxyRecord{Method: r.Method, Path: r.URL.Path, Fault: fault, At: time.Now()})
+	p.log = append(p.log, ghProxyRecord{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Fault: fault, At: time.Now()})
 }
 
 // segmentsMatch matches path against pattern segment by segment; "*" matches one segment.
@@ -204,6 +205,9 @@ func requestLog(cf *cloudflare, gh *ghProxy) string {
 	if gh != nil {
 		for _, q := range gh.records() {
 			b.WriteString("  gh " + q.Method + " " + q.Path)
+			if q.RawQuery != "" {
+				b.WriteString("?" + q.RawQuery)
+			}
 			if q.Fault != "" {
 				b.WriteString("  [" + q.Fault + "]")
 			}

@@ -120,9 +120,11 @@ type matrixCall struct {
 	// read: a lost response is the same as a reset, so that column is not run.
 	read bool
 	sc   scenario
-	// designed replaces the GitHub checks of a row (by fault name) whose
-	// outcome is a designed degradation; such a POST is never re-sent.
-	designed map[string]func(t *testing.T, m *matrixEnv, j job, r *run, newID string)
+	// lookup is the GET (fault pattern) by which the action resolves an
+	// unknown outcome of this create (a reset, a lost answer, a 5xx) before
+	// any re-send; lookupQuery must all be in its query.
+	lookup      string
+	lookupQuery []string
 }
 
 const (
@@ -147,54 +149,14 @@ var matrixCalls = []matrixCall{
 	// A GraphQL POST is a query: it changes nothing, so it is a read here.
 	{name: "GraphQL analytics", method: "POST", path: "/graphql", read: true, sc: scGated},
 	{name: "GitHub list comments", github: true, method: "GET", path: "/repos/*/*/issues/*/comments", read: true, sc: scPR},
+	// Creates whose outcome is unknown after a reset, a lost answer or a 5xx
+	// are looked up before any re-send: the comment by its marker and
+	// author, the GitHub Deployment by the nonce in its payload.
 	{name: "GitHub create comment", github: true, method: "POST", path: "/repos/*/*/issues/*/comments", sc: scPR,
-		designed: map[string]func(*testing.T, *matrixEnv, job, *run, string){
-			"reset": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
-				// The POST is not re-sent: the client cannot tell a reset
-				// before the write from a lost answer after it, and a second
-				// POST could leave two sticky comments. One warning; no
-				// comment; the next run creates it.
-				assertOneWarning(t, r, "could not write the pull-request comment")
-				assert.Empty(t, stickyComments(m), "the reset POST was not applied")
-				assert.Empty(t, r.Outputs["comment-url"])
-				assertGitHubDeploymentSucceeded(t, m)
-				assertRerunLeavesOneComment(t, m, j, newID)
-			},
-			"lost response": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
-				// Applied but unanswered: not re-sent (same reason), so one
-				// warning and exactly one sticky comment, which the next
-				// run finds by its marker and edits.
-				assertOneWarning(t, r, "could not write the pull-request comment")
-				if c := stickyComments(m); assert.Len(t, c, 1) {
-					assert.Contains(t, c[0].Body, newID)
-				}
-				assertGitHubDeploymentSucceeded(t, m)
-				assertRerunLeavesOneComment(t, m, j, newID)
-			},
-		}},
+		lookup: "/repos/*/*/issues/*/comments", lookupQuery: []string{"per_page=100"}},
 	{name: "GitHub update comment", github: true, method: "PATCH", path: "/repos/*/*/issues/comments/*", sc: scPRUpdate},
 	{name: "GitHub create deployment", github: true, method: "POST", path: "/repos/*/*/deployments", sc: scPR,
-		designed: map[string]func(*testing.T, *matrixEnv, job, *run, string){
-			"reset": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
-				// Not re-sent, like every POST whose outcome is unknown (a
-				// duplicate GitHub Deployment would stay pending for good):
-				// one warning, no GitHub Deployment, the comment stands.
-				assertOneWarning(t, r, "could not record the GitHub Deployment")
-				assert.Empty(t, m.gh.deploymentsCopy())
-				assertOneComment(t, m, newID)
-			},
-			"lost response": func(t *testing.T, m *matrixEnv, j job, r *run, newID string) {
-				// Applied but unanswered: not re-sent, so the action never
-				// learns its ID and the one GitHub Deployment has no status
-				// (known gap: finding it again needs a lookup by ref and
-				// payload). One warning; the comment stands.
-				assertOneWarning(t, r, "could not record the GitHub Deployment")
-				if d := m.gh.deploymentsCopy(); assert.Len(t, d, 1, "not duplicated") {
-					assert.Empty(t, d[0].Statuses)
-				}
-				assertOneComment(t, m, newID)
-			},
-		}},
+		lookup: "/repos/*/*/deployments", lookupQuery: []string{"sha=" + prHeadSHA, "environment=production", "task=deploy"}},
 	{name: "GitHub create deployment status", github: true, method: "POST", path: "/repos/*/*/deployments/*/statuses", sc: scPR},
 }
 
@@ -292,12 +254,12 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 			assert.Contains(t, h.query, c.query)
 		}
 	}
-	designed := c.designed[f.name]
-	if designed != nil {
-		assert.Len(t, all, f.times, "a POST with an unknown outcome is not re-sent:\n%s", log)
-	} else if f.kind == emulator.FaultStatus || f.kind == emulator.FaultDrop {
+	if f.kind == emulator.FaultStatus || f.kind == emulator.FaultDrop {
 		// Nothing was applied: the call must have been made again.
 		require.Greater(t, len(all), f.times, "the call was made again after the fault:\n%s", log)
+	}
+	if c.lookup != "" {
+		assertLookedUpBeforeResending(t, c, f, m.proxy.records(), log)
 	}
 	if f.retryAfter != "" {
 		// Retry-After: 1 is honoured: each retry comes at least 1 s after the 429.
@@ -338,15 +300,11 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 		assert.Empty(t, warnings(r), r.Stdout)
 		return
 	}
-	if designed != nil {
-		designed(t, m, j, r, newID)
-		assertNothingLeaked(t, m.gh, r)
-		return
-	}
 	// GitHub: one sticky comment and one GitHub Deployment ending in success.
 	assert.Empty(t, warnings(r), r.Stdout)
+	assert.NotEmpty(t, r.Outputs["comment-url"])
 	assertOneComment(t, m, newID)
-	assertGitHubDeploymentSucceeded(t, m)
+	assertGitHubDeploymentSucceeded(t, m, newID)
 	assertNothingLeaked(t, m.gh, r)
 }
 
@@ -369,10 +327,14 @@ func assertOneComment(t *testing.T, m *matrixEnv, versionID string) {
 	}
 }
 
-func assertGitHubDeploymentSucceeded(t *testing.T, m *matrixEnv) {
+func assertGitHubDeploymentSucceeded(t *testing.T, m *matrixEnv, versionID string) {
 	t.Helper()
 	log := requestLog(m.cf, m.proxy)
 	if d := m.gh.deploymentsCopy(); assert.Len(t, d, 1, "one GitHub Deployment:\n%s", log) {
+		// The nonce by which an unknown create is found again: Worker, run,
+		// attempt and version.
+		payload, _ := d[0].Request["payload"].(map[string]any)
+		assert.Equal(t, "shop/4242/1/"+versionID, payload["nonce"], "the payload's nonce")
 		st := d[0].Statuses
 		if assert.NotEmpty(t, st, "the GitHub Deployment has statuses:\n%s", log) {
 			assert.Equal(t, "success", st[len(st)-1]["state"], "the GitHub Deployment ends in success:\n%s", log)
@@ -380,23 +342,43 @@ func assertGitHubDeploymentSucceeded(t *testing.T, m *matrixEnv) {
 	}
 }
 
-// assertOneWarning: the degradation is one ::warning:: and no ::error::.
-func assertOneWarning(t *testing.T, r *run, want string) {
+// assertLookedUpBeforeResending checks a create whose outcome the fault left
+// unknown (a reset, a lost answer, a 5xx): the lookup came after the first
+// faulted attempt, every re-send came only after a lookup found nothing, and
+// a lost answer (applied) was found, not re-sent. Rate limits (429) are
+// rejections: re-sent as they are.
+func assertLookedUpBeforeResending(t *testing.T, c matrixCall, f matrixFault, recs []ghProxyRecord, log string) {
 	t.Helper()
-	w := warnings(r)
-	if assert.Len(t, w, 1, r.Stdout) {
-		assert.Contains(t, w[0], want)
-		assert.Contains(t, w[0], "The deploy result is unaffected")
+	unknown := f.kind == emulator.FaultDrop || f.kind == emulator.FaultLostResponse || (f.kind == emulator.FaultStatus && f.status >= 500)
+	if !unknown {
+		return
 	}
-}
-
-// assertRerunLeavesOneComment reruns the job without faults: the sticky
-// comment is created or edited, never duplicated.
-func assertRerunLeavesOneComment(t *testing.T, m *matrixEnv, j job, versionID string) {
-	t.Helper()
-	r := j.exec(t, ctxFor(t))
-	require.Equal(t, 0, r.Code, r.Stdout)
-	assert.Empty(t, warnings(r), r.Stdout)
-	assert.NotEmpty(t, r.Outputs["comment-url"])
-	assertOneComment(t, m, versionID)
+	posts, lookups := 0, 0
+	lookedUp := false // since the last POST
+	for _, q := range recs {
+		path := strings.TrimPrefix(q.Path, "/api/v3")
+		switch {
+		case q.Method == c.method && segmentsMatch(c.path, path):
+			if posts > 0 {
+				assert.True(t, lookedUp, "POST %d re-sent without a lookup first:\n%s", posts+1, log)
+			}
+			posts++
+			lookedUp = false
+		case posts > 0 && q.Method == "GET" && segmentsMatch(c.lookup, path):
+			lookups++
+			lookedUp = true
+			for _, want := range c.lookupQuery {
+				assert.Contains(t, q.RawQuery, want, "the lookup's query")
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, lookups, 1, "the outcome was looked up:\n%s", log)
+	switch f.kind {
+	case emulator.FaultLostResponse:
+		assert.Equal(t, 1, posts, "applied, found by the lookup, not re-sent:\n%s", log)
+	case emulator.FaultDrop:
+		assert.Equal(t, 2, posts, "not applied: re-sent once after the lookup:\n%s", log)
+	default:
+		assert.Equal(t, f.times+1, posts, "re-sent after each lookup:\n%s", log)
+	}
 }

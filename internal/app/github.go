@@ -94,6 +94,9 @@ func (g *githubReporter) VersionReady(res *pipeline.Result) {
 		// destroyed once inactive instead of keeping them as live environments.
 		Transient: !g.cfg.Deploy,
 		LogURL:    g.ev.RunURL(),
+		// The deployment's nonce (run, attempt) lets the client find it again
+		// after a create whose outcome is unknown.
+		RunID: g.ev.RunID, RunAttempt: g.ev.RunAttempt,
 	})
 	g.tracker.VersionReady(res)
 }

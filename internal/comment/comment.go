@@ -72,7 +72,9 @@ func cut(body string) string {
 type API interface {
 	Viewer(ctx context.Context) (string, error)
 	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, body string) (github.Comment, error)
+	// CreateComment creates the comment; mine recognises it when the outcome
+	// of an attempt is unknown (see github.Client.CreateComment).
+	CreateComment(ctx context.Context, owner, repo string, number int, body string, mine func(github.Comment) bool) (github.Comment, error)
 	UpdateComment(ctx context.Context, owner, repo string, id int64, body string) (github.Comment, error)
 }
 
@@ -104,6 +106,12 @@ type Outcome struct {
 // than the workflow's would then not recognise its earlier comment and
 // create a new one each run, which is visible but harmless; a personal token
 // answers GET /user. Logins compare case-insensitively, without "[bot]".
+//
+// A create whose outcome is unknown (the connection broke after the request
+// may have been sent, or GitHub answered 5xx) is never re-sent blindly: the
+// comments are listed again, and the token's marked comment, when there, is
+// taken as created (and edited if its body differs); else the create is sent
+// again. When that lookup fails the error says so and nothing is re-sent.
 func Upsert(ctx context.Context, api API, t Target, worker, body string) (Outcome, error) {
 	login, err := api.Viewer(ctx)
 	if err != nil {
@@ -117,24 +125,46 @@ func Upsert(ctx context.Context, api API, t Target, worker, body string) (Outcom
 		return Outcome{}, fmt.Errorf("failed to list the comments of pull request #%d: %w", t.Number, err)
 	}
 	marker := Marker(worker)
+	mine := func(c github.Comment) bool { return isSticky(c, marker, login) }
 	for _, c := range comments {
-		if !strings.HasPrefix(strings.TrimLeft(c.Body, " \r\n"), marker) || !SameLogin(c.Author, login) {
+		if !mine(c) {
 			continue
 		}
 		if c.Body == body {
 			return Outcome{URL: c.HTMLURL, ID: c.ID, Action: "unchanged"}, nil
 		}
-		u, err := api.UpdateComment(ctx, t.Owner, t.Repo, c.ID, body)
-		if err != nil {
-			return Outcome{}, fmt.Errorf("failed to update comment %d on pull request #%d: %w", c.ID, t.Number, err)
-		}
-		return Outcome{URL: orDefault(u.HTMLURL, c.HTMLURL), ID: c.ID, Action: "updated"}, nil
+		return edit(ctx, api, t, c, body, "updated")
 	}
-	c, err := api.CreateComment(ctx, t.Owner, t.Repo, t.Number, body)
+	// A create whose outcome is unknown (a broken connection, a 5xx) is
+	// resolved by the client: it lists the comments again and returns the one
+	// mine recognises, or re-sends the create when there is none, so a retry
+	// never leaves two sticky comments.
+	c, err := api.CreateComment(ctx, t.Owner, t.Repo, t.Number, body, mine)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("failed to create a comment on pull request #%d: %w", t.Number, err)
 	}
+	if c.Body != body {
+		// Found after an unknown outcome, written by another attempt or a
+		// concurrent run: make it this run's report.
+		return edit(ctx, api, t, c, body, "created")
+	}
 	return Outcome{URL: c.HTMLURL, ID: c.ID, Action: "created"}, nil
+}
+
+// edit replaces the body of the sticky comment c.
+func edit(ctx context.Context, api API, t Target, c github.Comment, body, action string) (Outcome, error) {
+	u, err := api.UpdateComment(ctx, t.Owner, t.Repo, c.ID, body)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("failed to update comment %d on pull request #%d: %w", c.ID, t.Number, err)
+	}
+	return Outcome{URL: orDefault(u.HTMLURL, c.HTMLURL), ID: c.ID, Action: action}, nil
+}
+
+// isSticky reports whether c is the sticky comment with marker (see Marker)
+// written by login: its body starts with the marker (after blank lines) and
+// its author is login (see SameLogin).
+func isSticky(c github.Comment, marker, login string) bool {
+	return strings.HasPrefix(strings.TrimLeft(c.Body, " \r\n"), marker) && SameLogin(c.Author, login)
 }
 
 // SameLogin compares two GitHub logins case-insensitively, ignoring a

@@ -142,6 +142,9 @@ type fakeAPI struct {
 	calls    []string
 
 	ViewerErr, ListErr, CreateErr, UpdateErr error
+	// found, when set, is what CreateComment returns instead of creating: the
+	// client found it after an unknown outcome. It must satisfy mine.
+	found *github.Comment
 }
 
 func (f *fakeAPI) Viewer(context.Context) (string, error) {
@@ -161,15 +164,25 @@ func (f *fakeAPI) ListComments(_ context.Context, owner, repo string, number int
 	return append([]github.Comment(nil), f.comments...), nil
 }
 
-func (f *fakeAPI) CreateComment(_ context.Context, owner, repo string, number int, body string) (github.Comment, error) {
+func (f *fakeAPI) CreateComment(_ context.Context, owner, repo string, number int, body string, mine func(github.Comment) bool) (github.Comment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("create %s/%s#%d", owner, repo, number))
 	if f.CreateErr != nil {
 		return github.Comment{}, f.CreateErr
 	}
+	if f.found != nil {
+		if mine == nil || !mine(*f.found) {
+			return github.Comment{}, errors.New("the found comment is not recognised as the sticky one")
+		}
+		f.comments = append(f.comments, *f.found)
+		return *f.found, nil
+	}
 	f.nextID++
 	c := github.Comment{ID: 1000 + f.nextID, Body: body, Author: "github-actions[bot]", HTMLURL: fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", owner, repo, number, 1000+f.nextID)}
+	if mine == nil || !mine(c) {
+		return github.Comment{}, errors.New("the created comment would not be recognised after an unknown outcome")
+	}
 	f.comments = append(f.comments, c)
 	return c, nil
 }
@@ -233,6 +246,22 @@ func TestUpsert(t *testing.T) {
 			api:        &fakeAPI{login: "github-actions[bot]", comments: []github.Comment{{ID: 9, Body: Marker("shop") + "\nnew", Author: "github-actions[bot]", HTMLURL: "u9"}}},
 			wantAction: "unchanged", wantID: 9,
 			wantCalls: []string{"viewer", "list octo/shop#7"},
+		},
+		{
+			name: "found after an unknown outcome with another body: edited",
+			api: &fakeAPI{ViewerErr: forbidden, found: &github.Comment{
+				ID: 12, Body: Marker("shop") + "\nfrom a concurrent attempt", Author: "github-actions[bot]", HTMLURL: "u12",
+			}},
+			wantAction: "created", wantID: 12,
+			wantCalls: []string{"viewer", "list octo/shop#7", "create octo/shop#7", "update 12"},
+		},
+		{
+			name: "found after an unknown outcome with this body: not edited",
+			api: &fakeAPI{login: "deploy-bot", found: &github.Comment{
+				ID: 13, Body: Marker("shop") + "\nnew", Author: "deploy-bot", HTMLURL: "u13",
+			}},
+			wantAction: "created", wantID: 13,
+			wantCalls: []string{"viewer", "list octo/shop#7", "create octo/shop#7"},
 		},
 		{
 			name:      "list forbidden",

@@ -2,6 +2,8 @@ package ghdeploy
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -32,6 +34,9 @@ type Options struct {
 	Transient bool
 	// LogURL links each status to the workflow run.
 	LogURL string
+	// RunID and RunAttempt (GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT) make the
+	// deployment's nonce unique to this run attempt (see Nonce).
+	RunID, RunAttempt string
 	// CallTimeout bounds each GitHub call, retries included (default 20s).
 	CallTimeout time.Duration
 }
@@ -123,6 +128,10 @@ func (t *Tracker) VersionReady(res *pipeline.Result) {
 			Description: github.CutRunes(fmt.Sprintf("Worker %s, version %s (#%d)", s.worker, short(s.versionID), s.versionNumber), github.MaxStatusDescription),
 			Transient:   t.opts.Transient,
 			Payload:     map[string]any{"worker": s.worker, "version_id": s.versionID, "version_number": s.versionNumber},
+			// The nonce lets the client find this deployment again when the
+			// create's outcome is unknown, instead of creating a second one
+			// or giving up on one left without a status.
+			Nonce: Nonce(s.worker, t.opts.RunID, t.opts.RunAttempt, s.versionID),
 		}
 		if t.opts.Transient {
 			no := false
@@ -138,6 +147,21 @@ func (t *Tracker) VersionReady(res *pipeline.Result) {
 		t.id, t.created = d.ID, true
 		t.status(github.DeploymentStatus{State: "in_progress", Description: fmt.Sprintf("version %s (#%d) uploaded", short(s.versionID), s.versionNumber), EnvironmentURL: s.previewURL})
 	})
+}
+
+// Nonce identifies the GitHub Deployment of one Worker version in one run
+// attempt: "<worker>/<run id>/<attempt>/<version id>". Outside Actions (no
+// run ID) a random part stands in for the run.
+func Nonce(worker, runID, runAttempt, versionID string) string {
+	if runID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+		runID = "local-" + hex.EncodeToString(b[:])
+	}
+	if runAttempt == "" {
+		runAttempt = "1"
+	}
+	return worker + "/" + runID + "/" + runAttempt + "/" + versionID
 }
 
 // StageStarted posts an in_progress status for the stage.

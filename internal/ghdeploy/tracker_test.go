@@ -84,7 +84,7 @@ func states(ss []github.DeploymentStatus) []string {
 func TestPreviewDeployment(t *testing.T) {
 	t.Parallel()
 	api := &fakeAPI{}
-	tr := Start(context.Background(), api, Options{Owner: "octo", Repo: "shop", Ref: "abc", Environment: "preview", Transient: true, LogURL: logURL})
+	tr := Start(context.Background(), api, Options{Owner: "octo", Repo: "shop", Ref: "abc", Environment: "preview", Transient: true, LogURL: logURL, RunID: "4242", RunAttempt: "2"})
 	res := result()
 	tr.VersionReady(res)
 	out, err := tr.Finish(context.Background(), res, nil, "")
@@ -95,6 +95,7 @@ func TestPreviewDeployment(t *testing.T) {
 	assert.Equal(t, github.DeploymentRequest{
 		Ref: "abc", Environment: "preview", Description: "Worker shop, version 182bd5e5 (#3)", Transient: true, Production: &no,
 		Payload: map[string]any{"worker": "shop", "version_id": res.VersionID, "version_number": 3},
+		Nonce:   "shop/4242/2/" + res.VersionID,
 	}, api.deployments[0])
 	assert.Equal(t, []string{"in_progress: version 182bd5e5 (#3) uploaded", "success: preview of version 182bd5e5 (#3) ready"}, states(api.statuses))
 	for _, s := range api.statuses {

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -185,9 +186,39 @@ func (c *Client) ListComments(ctx context.Context, owner, repo string, number in
 }
 
 // CreateComment adds a comment to issue or pull request number.
+//
+// mine recognises the comment once it exists (the caller's marker and
+// identity). When an attempt fails in a way that may come after GitHub
+// applied it (the connection broke once the request may have been sent, or a
+// 5xx answer), the comments are listed again (all pages, as ListComments) and
+// the last one for which mine is true is returned as the created comment;
+// only when none is found is the request sent again (within the retry policy,
+// looking before each re-send). Its Body may then differ from body (another
+// attempt or run wrote it). When the lookup fails, nothing is re-sent and the
+// error wraps ErrUnknownOutcome. With a nil mine such a request is never
+// re-sent.
 // https://docs.github.com/rest/issues/comments#create-an-issue-comment
-func (c *Client) CreateComment(ctx context.Context, owner, repo string, number int, body string) (Comment, error) {
+func (c *Client) CreateComment(ctx context.Context, owner, repo string, number int, body string, mine func(Comment) bool) (Comment, error) {
+	var found Comment
+	if mine != nil {
+		ctx = withOutcomeCheck(ctx, func(ctx context.Context) (bool, error) {
+			list, err := c.ListComments(ctx, owner, repo, number)
+			if err != nil {
+				return false, err
+			}
+			for i := len(list) - 1; i >= 0; i-- {
+				if mine(list[i]) {
+					found = list[i]
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+	}
 	ic, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: gh.String(body)})
+	if errors.Is(err, errApplied) {
+		return found, nil
+	}
 	if err != nil {
 		return Comment{}, wrap("POST", fmt.Sprintf("/repos/%s/%s/issues/%d/comments", owner, repo, number), err)
 	}
@@ -224,7 +255,19 @@ type DeploymentRequest struct {
 	Production *bool
 	// Payload is extra JSON data stored with the deployment.
 	Payload map[string]any
+	// Nonce, unique to this request (e.g. Worker, run, attempt and version),
+	// is stored in the payload under PayloadNonce. It lets CreateDeployment
+	// find the deployment again when an attempt's outcome is unknown; without
+	// one such a request is never re-sent.
+	Nonce string
 }
+
+// PayloadNonce is the payload key of DeploymentRequest.Nonce.
+const PayloadNonce = "nonce"
+
+// deploymentsPerPage bounds the lookup of a deployment by its nonce: the
+// newest deployments come first, and one run creates one per Worker.
+const deploymentsPerPage = 100
 
 // Deployment is a created GitHub Deployment.
 type Deployment struct {
@@ -236,11 +279,19 @@ type Deployment struct {
 // workflow creating it is itself a pending check: omitting the field fails
 // with 409 "Commit status checks failed") and auto_merge false (never merge
 // the default branch into the ref).
+//
+// When an attempt fails in a way that may come after GitHub applied it (the
+// connection broke once the request may have been sent, or a 5xx answer),
+// and r has a Nonce, the newest deployments of the same commit (or ref),
+// environment and task are listed, and the one whose payload carries the
+// nonce is returned as created; only when none does is the request sent
+// again (within the retry policy, looking before each re-send). When the
+// lookup fails nothing is re-sent and the error wraps ErrUnknownOutcome.
 // https://docs.github.com/rest/deployments/deployments#create-a-deployment
 func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, r DeploymentRequest) (Deployment, error) {
 	req := &gh.DeploymentRequest{
 		Ref:                   gh.String(r.Ref),
-		Task:                  gh.String("deploy"),
+		Task:                  gh.String(deployTask),
 		AutoMerge:             gh.Bool(false),
 		RequiredContexts:      &[]string{},
 		Environment:           gh.String(r.Environment),
@@ -248,14 +299,85 @@ func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, r Dep
 		TransientEnvironment:  gh.Bool(r.Transient),
 		ProductionEnvironment: r.Production,
 	}
-	if r.Payload != nil {
-		req.Payload = r.Payload
+	payload := r.Payload
+	if r.Nonce != "" {
+		payload = make(map[string]any, len(r.Payload)+1)
+		for k, v := range r.Payload {
+			payload[k] = v
+		}
+		payload[PayloadNonce] = r.Nonce
+	}
+	if payload != nil {
+		req.Payload = payload
+	}
+	var found Deployment
+	if r.Nonce != "" {
+		ctx = withOutcomeCheck(ctx, func(ctx context.Context) (bool, error) {
+			d, ok, err := c.findDeployment(ctx, owner, repo, r)
+			found = d
+			return ok, err
+		})
 	}
 	d, _, err := c.gh.Repositories.CreateDeployment(ctx, owner, repo, req)
+	if errors.Is(err, errApplied) {
+		return found, nil
+	}
 	if err != nil {
 		return Deployment{}, wrap("POST", fmt.Sprintf("/repos/%s/%s/deployments", owner, repo), err)
 	}
 	return Deployment{ID: d.GetID(), URL: d.GetURL()}, nil
+}
+
+// deployTask is the task of every deployment the action creates.
+const deployTask = "deploy"
+
+// findDeployment looks for the deployment r created among the newest ones
+// of its commit (or ref), environment and task, by r.Nonce in the payload.
+// https://docs.github.com/rest/deployments/deployments#list-deployments
+func (c *Client) findDeployment(ctx context.Context, owner, repo string, r DeploymentRequest) (Deployment, bool, error) {
+	opts := &gh.DeploymentsListOptions{Task: deployTask, Environment: r.Environment, ListOptions: gh.ListOptions{PerPage: deploymentsPerPage}}
+	if isCommitSHA(r.Ref) {
+		opts.SHA = r.Ref
+	} else {
+		opts.Ref = r.Ref
+	}
+	list, _, err := c.gh.Repositories.ListDeployments(ctx, owner, repo, opts)
+	if err != nil {
+		return Deployment{}, false, wrap("GET", fmt.Sprintf("/repos/%s/%s/deployments", owner, repo), err)
+	}
+	for _, d := range list {
+		if payloadNonce(d.Payload) == r.Nonce {
+			return Deployment{ID: d.GetID(), URL: d.GetURL()}, true, nil
+		}
+	}
+	return Deployment{}, false, nil
+}
+
+// payloadNonce reads PayloadNonce from a deployment's payload: a JSON object,
+// or (for payloads created as a string) a string holding one. "" when absent.
+func payloadNonce(raw json.RawMessage) string {
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		var str string
+		if json.Unmarshal(raw, &str) != nil || json.Unmarshal([]byte(str), &obj) != nil {
+			return ""
+		}
+	}
+	n, _ := obj[PayloadNonce].(string)
+	return n
+}
+
+// isCommitSHA reports whether s is a full commit SHA (SHA-1 or SHA-256).
+func isCommitSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // DeploymentStatus is one status of a GitHub Deployment.

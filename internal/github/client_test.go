@@ -137,7 +137,7 @@ func TestCreateAndUpdateComment(t *testing.T) {
 		assert.Equal(t, map[string]any{"body": "again"}, in)
 		fmt.Fprint(w, `{"id":9,"body":"again","html_url":"https://github.com/o/r/pull/7#issuecomment-9"}`)
 	})
-	got, err := c.CreateComment(context.Background(), "o", "r", 7, "hello")
+	got, err := c.CreateComment(context.Background(), "o", "r", 7, "hello", nil)
 	require.NoError(t, err)
 	assert.Equal(t, Comment{ID: 9, Body: "hello", HTMLURL: "https://github.com/o/r/pull/7#issuecomment-9", Author: "github-actions[bot]", AuthorType: "Bot"}, got)
 	got, err = c.UpdateComment(context.Background(), "o", "r", 9, "again")
@@ -298,10 +298,11 @@ func TestPostIsNotResentAfterALostAnswer(t *testing.T) {
 		require.NoError(t, err)
 		conn.Close()
 	})
-	_, err := c.CreateComment(context.Background(), "o", "r", 7, "x")
+	_, err := c.CreateComment(context.Background(), "o", "r", 7, "x", nil)
 	require.Error(t, err)
-	assert.Equal(t, 1, calls, "a lost POST answer may have created the comment: no resend")
+	assert.Equal(t, 1, calls, "a lost POST answer may have created the comment: without a way to look, no resend")
 	assert.False(t, IsPermission(err))
+	assert.ErrorIs(t, err, ErrUnknownOutcome)
 }
 
 func TestViewerForbiddenIsPermission(t *testing.T) {

@@ -2,7 +2,13 @@
 // sticky pull-request comment (list, create, edit issue comments), the token's
 // identity, and GitHub Deployments with their statuses. It hides go-github
 // (v62) behind domain verbs that return this package's own structs, retries
-// transient failures (5xx, secondary rate limits) in a time-bounded
-// RoundTripper, and turns API failures into *APIError values that callers
+// transient failures (5xx, secondary rate limits, network errors) in a
+// time-bounded RoundTripper, and turns API failures into *APIError values that callers
 // branch on (permission problems versus everything else).
+//
+// Creates (a comment, a deployment) are never re-sent blindly after a failure
+// that may have come after GitHub applied them (a broken connection, a 5xx):
+// the client first looks for the result (the caller's comment by marker and
+// identity, the deployment by the nonce in its payload) and re-sends only when
+// it is not there. A failed lookup ends the call with ErrUnknownOutcome.
 package github

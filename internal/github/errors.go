@@ -8,6 +8,13 @@ import (
 	gh "github.com/google/go-github/v62/github"
 )
 
+// ErrUnknownOutcome is wrapped by the error of a create (POST) that may or
+// may not have been applied by GitHub: the connection broke after the request
+// may have been sent, or GitHub answered 5xx, and looking for the result
+// (see CreateComment and CreateDeployment) failed or was not possible. Such a
+// request is never re-sent blindly.
+var ErrUnknownOutcome = errors.New("the request may or may not have been applied by GitHub")
+
 // APIError is a failed GitHub API call. Status is 0 when no HTTP answer came
 // (network error, cancelled context). It never holds the token.
 type APIError struct {

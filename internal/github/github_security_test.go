@@ -121,7 +121,7 @@ func TestSecurityTokenOnlyToAPIURL(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.ListComments(ctx, "o", "r", 1)
 	require.NoError(t, err)
-	_, err = c.CreateComment(ctx, "o", "r", 1, "hi")
+	_, err = c.CreateComment(ctx, "o", "r", 1, "hi", nil)
 	require.NoError(t, err)
 	d, err := c.CreateDeployment(ctx, "o", "r", DeploymentRequest{Ref: "abc", Environment: "preview"})
 	require.NoError(t, err)

@@ -3,6 +3,8 @@ package github
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -47,15 +49,48 @@ const rateLimitedHeader = "X-Workers-Deploy-Rate-Limited"
 
 // retryTransport retries 5xx answers, secondary rate limits (403/429 with
 // Retry-After, x-ratelimit-remaining: 0, or a "secondary rate limit"
-// message) and network errors of idempotent requests, with exponential
-// backoff within a time budget. Every other 4xx is returned at once.
+// message) and network errors, with exponential backoff within a time
+// budget. Every other 4xx is returned at once.
+//
+// A create (any POST but a deployment status, see repeatablePost) is never
+// re-sent blindly after a failure that may have come after GitHub applied it
+// (a network error once the request may have been sent, or a 5xx): the
+// request's outcomeCheck (withOutcomeCheck) looks for the result first, and
+// only when it finds none is the request sent again. A create without a check
+// is not re-sent after such a failure. Rate limits are rejections before any
+// processing: those are re-sent as they are.
 type retryTransport struct {
 	next   http.RoundTripper
 	policy retryPolicy
 }
 
+// outcomeCheck looks for the result of a create whose outcome is unknown.
+// applied means it found it (the closure keeps what it found); an error means
+// the lookup itself failed.
+type outcomeCheck func(ctx context.Context) (applied bool, err error)
+
+type checkKey struct{}
+
+// withOutcomeCheck attaches check to the requests made with ctx.
+func withOutcomeCheck(ctx context.Context, check outcomeCheck) context.Context {
+	return context.WithValue(ctx, checkKey{}, check)
+}
+
+// errApplied is returned by the transport when an outcome check found the
+// result of an earlier attempt: the caller returns what the check found.
+var errApplied = errors.New("an earlier attempt of the request had been applied")
+
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.policy
+	ctx := req.Context()
+	// create: a POST whose failure may leave its outcome unknown.
+	create := req.Method == http.MethodPost && !repeatablePost(req)
+	check, _ := ctx.Value(checkKey{}).(outcomeCheck)
+	if check != nil {
+		// The lookups the check makes are GETs; never let them inherit it.
+		inner := check
+		check = func(ctx context.Context) (bool, error) { return inner(context.WithValue(ctx, checkKey{}, nil)) }
+	}
 	var waited time.Duration
 	backoff := p.base
 	for attempt := 1; ; attempt++ {
@@ -65,19 +100,19 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if err != nil {
 				return nil, err
 			}
-			r = req.Clone(req.Context())
+			r = req.Clone(ctx)
 			r.Body = body
 		}
 		resp, err := t.next.RoundTrip(r)
-		wait, retry, limited := backoff, false, false
+		wait, retry, limited, unknown := backoff, false, false, false
 		switch {
 		case err != nil:
-			// A POST whose answer was lost may have been applied: resending
-			// could write a second comment. Everything else is idempotent, and
-			// so is a deployment status in effect (see repeatablePost).
-			retry = (req.Method != http.MethodPost || repeatablePost(req)) && req.Context().Err() == nil
+			retry = ctx.Err() == nil
+			unknown = create
 		case resp.StatusCode >= 500:
-			retry = true
+			// A 5xx may come after the write was applied (a proxy timing
+			// out, a crash after the commit).
+			retry, unknown = true, create
 			if ra, ok := retryAfter(resp); ok {
 				wait = max(wait, ra)
 			}
@@ -87,23 +122,81 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				retry, limited = true, true
 			}
 		}
+		if unknown && check == nil {
+			retry = false // nothing can tell whether it was applied: never re-sent
+		}
 		if !retry || attempt >= p.attempts || waited+wait > p.budget {
 			if limited {
 				// Tells wrap that this 403 is a rate limit, not a permission.
 				resp.Header.Set(rateLimitedHeader, "true")
 			}
-			return resp, err
+			if !unknown {
+				return resp, err
+			}
+			return t.lastLook(ctx, check, resp, err)
 		}
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
 		}
-		if serr := p.sleep(req.Context(), wait); serr != nil {
+		if serr := p.sleep(ctx, wait); serr != nil {
+			if unknown {
+				return nil, fmt.Errorf("%w (not re-sent: %w): %w", ErrUnknownOutcome, serr, failure(resp, err))
+			}
 			return nil, serr
 		}
 		waited += wait
 		backoff = min(backoff*2, p.maxBackoff)
+		if unknown {
+			// Look before re-sending.
+			applied, cerr := check(ctx)
+			switch {
+			case cerr != nil:
+				return nil, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, cerr, failure(resp, err))
+			case applied:
+				return nil, errApplied
+			}
+		}
 	}
+}
+
+// lastLook ends a create whose last attempt left its outcome unknown: with a
+// check (and time left) it looks one last time, else it says the outcome is
+// unknown. A 5xx answer is returned as it is unless the look found the result.
+func (t *retryTransport) lastLook(ctx context.Context, check outcomeCheck, resp *http.Response, err error) (*http.Response, error) {
+	if check == nil || ctx.Err() != nil {
+		if err == nil {
+			return resp, nil
+		}
+		why := "nothing can check it"
+		if ctx.Err() != nil {
+			why = ctx.Err().Error()
+		}
+		return nil, fmt.Errorf("%w (not re-sent: %s): %w", ErrUnknownOutcome, why, err)
+	}
+	applied, cerr := check(ctx)
+	switch {
+	case cerr != nil:
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, cerr, failure(resp, err))
+	case applied:
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, errApplied
+	}
+	// Looked: not applied, so the failure is just what it says.
+	return resp, err
+}
+
+// failure describes a failed attempt: its network error or its HTTP status.
+func failure(resp *http.Response, err error) error {
+	if err != nil || resp == nil {
+		return err
+	}
+	return fmt.Errorf("HTTP %s", resp.Status)
 }
 
 // repeatablePost reports whether req is a POST that may be re-sent after a
