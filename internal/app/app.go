@@ -123,9 +123,13 @@ func Run(ctx context.Context, env Env) int {
 	// The failure is redacted like everything bound for GitHub: an API error
 	// could echo a secret value (the runner masks the log, but not a value
 	// that the summary has escaped).
-	writeResults(action, env, res, ev, runErr, obs.redact)
+	failure := ""
 	if runErr != nil {
-		con.Errorf("%s", obs.redact(report.Advice(runErr)))
+		failure = obs.redact(report.Advice(runErr))
+	}
+	writeResults(action, env, res, ev, failure)
+	if runErr != nil {
+		con.Errorf("%s", failure)
 		return 1
 	}
 	return 0
@@ -147,8 +151,10 @@ func lookup(src *inputs.Source, name string) string {
 }
 
 // writeResults writes outputs and the summary: to the runner's files inside
-// Actions, as plain lines elsewhere. A failure to write them is a warning.
-func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, ev *ghevent.Context, runErr error, redact func(string) string) {
+// Actions, as plain lines elsewhere. failure is the redacted advice of a
+// failed run ("" on success), shown last in the summary. A failure to write
+// them is a warning.
+func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, ev *ghevent.Context, failure string) {
 	if res == nil {
 		return
 	}
@@ -170,11 +176,7 @@ func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, e
 		}
 	}
 	if env.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		md := report.Summary(res, ev.RunURL())
-		if runErr != nil {
-			md += "\n**Failed:** " + report.EscapeText(redact(report.Advice(runErr))) + "\n"
-		}
-		action.AddStepSummary(md)
+		action.AddStepSummary(report.Render(res, report.Details{RunURL: ev.RunURL(), Failure: failure}))
 	}
 }
 

@@ -69,6 +69,7 @@ func TestIgnore(t *testing.T) {
 	_, err = ParseIgnore("[a\n")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 1")
+	assert.Contains(t, err.Error(), `"[a"`, "the line as written")
 }
 
 func TestBuild(t *testing.T) {

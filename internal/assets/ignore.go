@@ -28,8 +28,8 @@ type Ignore struct{ rules []rule }
 // error naming the line.
 func ParseIgnore(content string) (*Ignore, error) {
 	ig := &Ignore{}
-	for i, line := range strings.Split(content, "\n") {
-		line = strings.TrimRight(line, "\r")
+	for i, written := range strings.Split(content, "\n") {
+		line := strings.TrimRight(written, "\r")
 		// Trailing spaces are ignored unless escaped (gitignore).
 		if !strings.HasSuffix(line, `\ `) {
 			line = strings.TrimRight(line, " \t")
@@ -55,7 +55,8 @@ func ParseIgnore(content string) (*Ignore, error) {
 			line = "**/" + line
 		}
 		if !doublestar.ValidatePattern(line) {
-			return nil, fmt.Errorf("%s line %d: invalid pattern %q", IgnoreFile, i+1, strings.TrimSpace(line))
+			// Quote the line as written, not the pattern it became ("**/…").
+			return nil, fmt.Errorf("%s line %d: invalid pattern %q; fix it (gitignore syntax) or remove the line", IgnoreFile, i+1, strings.TrimSpace(written))
 		}
 		r.pattern = line
 		ig.rules = append(ig.rules, r)

@@ -93,10 +93,10 @@ func Build(dir string) (*Manifest, error) {
 	var ig *Ignore
 	if b, err := os.ReadFile(filepath.Join(abs, IgnoreFile)); err == nil {
 		if ig, err = ParseIgnore(string(b)); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("failed to read the ignore rules of the assets directory %q: %w", dir, err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("failed to read %s: %w", IgnoreFile, err)
+		return nil, fmt.Errorf("failed to read %s in the assets directory %q: %w", IgnoreFile, dir, err)
 	}
 	m := &Manifest{Dir: abs}
 	err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {

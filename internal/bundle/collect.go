@@ -508,6 +508,18 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 
 func mib(n int64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
 
+// HumanBytes formats n bytes for people with a binary unit: "41 B", "2.0 KiB",
+// "3.00 MiB". The log and the job summary print bundle sizes with it.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return mib(n)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
 func tooLarge(b *Bundle, limit int64) error {
 	largest := slices.Clone(b.Modules)
 	slices.SortFunc(largest, func(x, y Module) int { return cmp.Or(cmp.Compare(y.Size, x.Size), cmp.Compare(x.Name, y.Name)) })

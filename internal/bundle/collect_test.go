@@ -638,3 +638,23 @@ func TestCollectCanceledDuringWalk(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 3, visits, "the walk stops at the first entry after cancellation")
 }
+
+func TestHumanBytes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		n    int64
+		want string
+	}{
+		{"bytes", 41, "41 B"},
+		{"just below a KiB", 1023, "1023 B"},
+		{"KiB", 2048, "2.0 KiB"},
+		{"MiB", 3<<20 + 2089, "3.00 MiB"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, HumanBytes(tc.n))
+		})
+	}
+}

@@ -121,7 +121,8 @@ func cleanRel(p string) string {
 }
 
 // guessBuilt returns the single code module whose name has the same stem as the source file
-// (src/index.ts → index.mjs), for a hint only: it is never chosen silently.
+// (src/index.ts → index.mjs), or "". resolveMain uses it in place of `main` and says so in
+// Bundle.MainNote, so it is never chosen silently.
 func guessBuilt(mods []Module, rel string) string {
 	if rel == "" {
 		return ""

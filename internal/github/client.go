@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/loopback"
 
 	gh "github.com/google/go-github/v62/github"
 )
@@ -111,7 +112,7 @@ func checkAPIURL(s string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !loopback.IsHost(u.Hostname()) {
 			return nil, fmt.Errorf("GITHUB_API_URL %q uses plain http: the token would travel unencrypted; use https", s)
 		}
 	default:
@@ -122,14 +123,6 @@ func checkAPIURL(s string) (*url.URL, error) {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Comment is an issue (pull-request conversation) comment.

@@ -3,13 +3,14 @@ package inputs
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/workers-deploy/workers-deploy/internal/loopback"
 )
 
 // DefaultAPIURL is Cloudflare's API base URL.
@@ -70,8 +71,6 @@ type loader struct {
 	str     func(name string) string
 	boolean func(name string) bool
 	fail    func(input string, format string, args ...any)
-	errs    *[]error
-	now     func() time.Time
 }
 
 // LoadOptions carries what Load needs besides the inputs.
@@ -201,15 +200,12 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	c.DryRun = boolean("dry-run")
 
 	// Feature groups parse their own inputs (rollout.go, github.go, project.go).
-	ld := &loader{src: src, str: str, boolean: boolean, fail: fail, errs: &errs, now: opts.Now}
+	ld := &loader{src: src, str: str, boolean: boolean, fail: fail}
 	c.loadRollout(ld)
 	c.loadGitHub(ld)
 	c.loadProject(ld)
 
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, nil
+	return c, errors.Join(errs...)
 }
 
 var (
@@ -272,36 +268,69 @@ func CheckTag(s string) error {
 // CheckAPIURL validates an API base URL: https, or plain http only to a
 // loopback host (an emulator). It returns the URL without a trailing slash.
 func CheckAPIURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", fmt.Errorf("%q is not an absolute URL such as %s (or `local` for the embedded emulator)", raw, DefaultAPIURL)
+	u, err := checkURL(raw, urlRules{
+		example:     DefaultAPIURL + " (or `local` for the embedded emulator)",
+		credentials: "the API URL must not contain credentials",
+		plainHTTP:   "plain http:// is only allowed to a loopback host (an emulator); %q would send the API token unencrypted: use https://",
+	})
+	if err != nil {
+		return "", err
 	}
-	if u.User != nil {
-		return "", fmt.Errorf("the API URL must not contain credentials")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopbackHost(u.Hostname()) {
-			return "", fmt.Errorf("plain http:// is only allowed to a loopback host (an emulator); %q would send the API token unencrypted: use https://", u.Host)
-		}
-	default:
-		return "", fmt.Errorf("scheme %q is not supported: use https://", u.Scheme)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", fmt.Errorf("the API URL must not have a query or fragment")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-// IsLoopbackHost reports whether host is localhost or a loopback IP.
-func IsLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// urlRules are the messages of checkURL that differ between the URL inputs.
+type urlRules struct {
+	// example follows "is not an absolute URL such as".
+	example string
+	// credentials is the error for a URL with a user name or password.
+	credentials string
+	// plainHTTP is the error format for http:// to another host; %q is the host.
+	plainHTTP string
 }
+
+// checkURL is the check every URL input gets: absolute, no credentials, and
+// https, or plain http only to a loopback host. Errors never echo a user name
+// or password (see redactUserinfo).
+func checkURL(raw string, r urlRules) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("%q is not an absolute URL such as %s", redactUserinfo(raw), r.example)
+	}
+	if u.User != nil {
+		return nil, errors.New(r.credentials)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopbackHost(u.Hostname()) {
+			return nil, fmt.Errorf(r.plainHTTP, u.Host)
+		}
+	default:
+		return nil, fmt.Errorf("scheme %q is not supported: use https://", u.Scheme)
+	}
+	return u, nil
+}
+
+// redactUserinfo hides what may be a user name and password (anything before
+// an `@`) in a URL that did not parse, so that an error can still show it.
+func redactUserinfo(raw string) string {
+	at := strings.LastIndex(raw, "@")
+	if at < 0 {
+		return raw
+	}
+	if i := strings.Index(raw, "://"); i >= 0 && i < at {
+		return raw[:i+3] + "***" + raw[at:]
+	}
+	return "***" + raw[at:]
+}
+
+// IsLoopbackHost reports whether host is localhost or a loopback IP
+// (loopback.IsHost: the one rule for plain HTTP).
+func IsLoopbackHost(host string) bool { return loopback.IsHost(host) }
 
 // SplitList splits a comma- or newline-separated list, trimming items and
 // dropping empty ones.

@@ -30,6 +30,10 @@ func TestSecurityPlainHTTPOnlyToLoopback(t *testing.T) {
 		{"http name that starts like loopback", "http://127.0.0.1.nip.io/x", false},
 		{"http name that ends like localhost", "http://evil.localhost.example.com/x", false},
 		{"credentials", "https://user:hunter2@api.example.com/x", false},
+		// A URL that does not parse is echoed in the error: without its user info.
+		{"credentials in a URL that does not parse", "https://user:hunter2@api.example.com/%zz", false},
+		{"credentials without a scheme", "user:hunter2@api.example.com", false},
+		{"credentials with no host", "https://user:hunter2@/x", false},
 		{"other scheme", "ws://127.0.0.1/x", false},
 	}
 	for _, tc := range cases {

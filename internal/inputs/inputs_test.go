@@ -117,6 +117,7 @@ func TestCheckAPIURL(t *testing.T) {
 		{in: "https://user:pw@x/y", wantErr: "credentials"},
 		{in: "api.cloudflare.com", wantErr: "not an absolute URL"},
 		{in: "https://x/y?token=1", wantErr: "query"},
+		{in: "https://x/y?", wantErr: "query"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {

@@ -2,7 +2,6 @@ package inputs
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -127,21 +126,13 @@ func (c *Config) loadRollout(l *loader) {
 // a loopback host (a local test server). Credentials in the URL are refused
 // because they would be printed in logs.
 func checkHealthURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", fmt.Errorf("%q is not an absolute URL such as https://shop.example.com/healthz", raw)
-	}
-	if u.User != nil {
-		return "", fmt.Errorf("the health-check URL must not contain a user name or password; it is printed in logs")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !IsLoopbackHost(u.Hostname()) {
-			return "", fmt.Errorf("plain http:// is only allowed to a loopback host; use https:// for %q", u.Host)
-		}
-	default:
-		return "", fmt.Errorf("scheme %q is not supported: use https://", u.Scheme)
+	u, err := checkURL(raw, urlRules{
+		example:     "https://shop.example.com/healthz",
+		credentials: "the health-check URL must not contain a user name or password; it is printed in logs",
+		plainHTTP:   "plain http:// is only allowed to a loopback host; use https:// for %q",
+	})
+	if err != nil {
+		return "", err
 	}
 	return u.String(), nil
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -130,7 +131,7 @@ func deploy(ctx context.Context, cfg *inputs.Config, deps Deps, name string, res
 			an, _ = deps.API.(gates.InvocationsAPI)
 		}
 		if an == nil {
-			return &inputs.Error{Input: "max-error-rate", Err: fmt.Errorf("the error-rate gate needs Cloudflare's analytics API, which this run has no client for")}
+			return &inputs.Error{Input: "max-error-rate", Err: errors.New("the error-rate gate needs Cloudflare's analytics API, which this run has no client for; remove `max-error-rate` (a `health-check-url` gate needs no analytics)")}
 		}
 		ecfg.Rates = gates.NewErrorRate(an, name, res.VersionID)
 	}

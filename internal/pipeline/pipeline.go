@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		// `version-id`: deploy an existing version, no upload (promote.go).
 		return res, promote(ctx, cfg, deps, res)
 	}
-	st, err := resolveSettings(cfg, deps)
+	st, err := resolveSettings(cfg, deps, true)
 	if err != nil {
 		return res, err
 	}
@@ -214,20 +214,9 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 }
 
 func logBundle(log Logger, res *Result) {
-	log.Group(fmt.Sprintf("Bundle: %d modules, %s (%s gzip), main %s", len(res.Modules), humanBytes(res.RawBytes), humanBytes(res.GzipBytes), res.MainModule))
+	log.Group(fmt.Sprintf("Bundle: %d modules, %s (%s gzip), main %s", len(res.Modules), bundle.HumanBytes(res.RawBytes), bundle.HumanBytes(res.GzipBytes), res.MainModule))
 	for _, m := range res.Modules {
-		log.Infof("  %-40s %-32s %s", m.Name, m.ContentType, humanBytes(m.Size))
+		log.Infof("  %-40s %-32s %s", m.Name, m.ContentType, bundle.HumanBytes(m.Size))
 	}
 	log.EndGroup()
-}
-
-// humanBytes formats n bytes with a binary unit.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -304,3 +304,45 @@ func TestRunSkipsClosedPR(t *testing.T) {
 	assert.Contains(t, res.Skipped, "#7 was closed")
 	assert.Empty(t, api.calls)
 }
+
+// noticeLog records notices.
+type noticeLog struct {
+	nopLog
+	mu      sync.Mutex
+	notices []string
+}
+
+func (l *noticeLog) Noticef(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.notices = append(l.notices, fmt.Sprintf(format, args...))
+}
+
+func TestRunDryRunReportsLikeARealRun(t *testing.T) {
+	t.Parallel()
+	t.Run("tag conflict says what to do", func(t *testing.T) {
+		t.Parallel()
+		api := &fakeAPI{}
+		_, err := Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(api))
+		require.NoError(t, err)
+		api.versions[0].CompatibilityDate = "2024-01-01"
+		api.calls = nil
+		_, err = Run(context.Background(), config(t, func(c *inputs.Config) { c.DryRun = true }), &ghevent.Context{}, deps(api))
+		require.ErrorIs(t, err, ErrTagConflict)
+		assert.Contains(t, err.Error(), "compatibility date is 2024-01-01")
+		assert.Contains(t, err.Error(), "set the `tag` input to a new value")
+		for _, c := range api.calls {
+			assert.NotRegexp(t, "^Create", c)
+		}
+	})
+	t.Run("missing Worker ID is not created", func(t *testing.T) {
+		t.Parallel()
+		id := "0123456789abcdef0123456789abcdef"
+		log := &noticeLog{}
+		d := deps(&fakeAPI{})
+		d.Log = log
+		_, err := Run(context.Background(), config(t, func(c *inputs.Config) { c.DryRun, c.Worker = true, id }), &ghevent.Context{}, d)
+		require.NoError(t, err)
+		assert.Contains(t, log.notices, fmt.Sprintf("dry run: Worker %q does not exist; a real run would fail: no Worker has this ID (a Worker is created only by name)", id))
+	})
+}

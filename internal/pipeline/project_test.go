@@ -145,6 +145,7 @@ func TestRunKeepSecrets(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			local := &fakeAPI{workers: api.workers, versions: append([]*cloudflare.Version(nil), api.versions...), deployments: api.deployments}
 			cfg := config(t, func(c *inputs.Config) { c.Tag = "v2-" + tc.name; c.Project.KeepSecrets = tc.keep })
 			res, err := Run(context.Background(), cfg, &ghevent.Context{}, deps(local))

@@ -13,8 +13,10 @@ import (
 const (
 	// promotePerPage is the page size used to list versions for `version-id`.
 	promotePerPage = 100
-	// promoteMaxPages stops the listing on a server that ignores `page`; only
-	// the last 100 versions can be deployed anyway (cloudflare-api.md §7.1).
+	// promoteMaxPages bounds the listing (the loop also stops on a server that
+	// ignores `page`). Only the last 100 versions can be deployed
+	// (cloudflare-api.md §7.1), but the largest per_page is undocumented, so
+	// the listing cannot stop after one page.
 	promoteMaxPages = 20
 	// minPrefix is the shortest ID prefix `version-id` accepts, as Cloudflare's
 	// own version-prefix lookups do.
@@ -30,13 +32,7 @@ var (
 // stages: nothing is uploaded, so no bundle or compatibility date is needed.
 func promote(ctx context.Context, cfg *inputs.Config, deps Deps, res *Result) error {
 	ref := cfg.Rollout.VersionID
-	// resolveSettings insists on a compatibility date, which only an upload
-	// needs; a placeholder lets it find the Worker's name from the config.
-	c := *cfg
-	if c.CompatibilityDate == "" {
-		c.CompatibilityDate = "2021-11-03"
-	}
-	st, err := resolveSettings(&c, deps)
+	st, err := resolveSettings(cfg, deps, false)
 	if err != nil {
 		return err
 	}

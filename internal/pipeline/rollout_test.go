@@ -175,3 +175,38 @@ func TestRunPromote(t *testing.T) {
 		})
 	}
 }
+
+// TestRunPromoteReadsNoUploadSettings: `version-id` uploads nothing, so a
+// promote job needs neither a compatibility date nor the assets that the
+// configuration names (they are not built in such a job), and reads none of
+// them.
+func TestRunPromoteReadsNoUploadSettings(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{}
+	_, err := Run(context.Background(), config(t, nil), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	dir := projectDir(t, map[string]string{"wrangler.json": `{"name":"shop","main":"dist/index.js","assets":{"directory":"public","binding":"ASSETS"}}`})
+	api.calls = nil
+	res, err := Run(context.Background(), config(t, func(c *inputs.Config) {
+		c.Worker, c.ConfigFile, c.WorkingDirectory, c.CompatibilityDate = "", "", dir, ""
+		c.Deploy, c.Rollout = true, inputs.RolloutConfig{VersionID: "v1", Stages: rollout.DefaultStages, Rollback: true}
+	}), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.Equal(t, api.versions[0].ID, res.VersionID)
+	assert.Equal(t, "shop", res.WorkerName)
+	assert.Equal(t, []string{"GetWorker shop", "ListVersions 1", "ListVersions 2", "ListDeployments", "CreateDeployment"}, api.calls)
+}
+
+// TestRunDeployReadsTheLiveDeploymentOnce: keep-secrets reads the live
+// deployment before the upload and the rollout takes that read as its
+// baseline, so an upload + 100% deploy stays within 6 requests.
+func TestRunDeployReadsTheLiveDeploymentOnce(t *testing.T) {
+	t.Parallel()
+	api, old := seeded(t)
+	res, err := Run(context.Background(), config(t, func(c *inputs.Config) {
+		c.Deploy, c.Project.KeepSecrets = true, true
+	}), &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	assert.Equal(t, old, res.PreviousVersionID)
+	assert.Equal(t, []string{"GetWorker shop", "FindVersionByTag v1", "ListDeployments", "GetVersion " + old + " false", "CreateVersion", "CreateDeployment"}, api.calls)
+}

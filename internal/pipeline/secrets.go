@@ -9,9 +9,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
-
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 )
 
 // liveMemo keeps the deployment list read for keep-secrets before the upload,
@@ -56,15 +55,15 @@ func (m *liveMemo) take() ([]cloudflare.Deployment, bool) {
 // Worker's live deployment, or "" when it was never deployed. The
 // deployments endpoints take the Worker's name (cloudflare-api.md §4).
 func liveVersionID(ctx context.Context, api API, memo *liveMemo, name string) (string, error) {
-	deps, err := memo.read(ctx, api, name)
+	ds, err := memo.read(ctx, api, name)
 	if err != nil {
 		return "", fmt.Errorf("failed to read the live deployment of %s (for keep-secrets): %w", name, err)
 	}
-	if len(deps) == 0 || len(deps[0].Versions) == 0 {
+	if len(ds) == 0 || len(ds[0].Versions) == 0 {
 		return "", nil
 	}
-	best := deps[0].Versions[0]
-	for _, dv := range deps[0].Versions[1:] {
+	best := ds[0].Versions[0]
+	for _, dv := range ds[0].Versions[1:] {
 		if dv.Percentage > best.Percentage {
 			best = dv
 		}

@@ -31,8 +31,12 @@ type projectSettings struct {
 
 // resolveSettings merges inputs over the wrangler configuration. It reads
 // files (configuration, assets directory) but makes no request, so every
-// input or configuration error surfaces before any write.
-func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
+// input or configuration error surfaces before any write. With upload false
+// (`version-id`: nothing is uploaded) it resolves only the Worker's name: the
+// compatibility date, bindings and assets belong to the version being
+// uploaded, so they are neither required nor read (a promote job need not
+// build its assets).
+func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, error) {
 	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
 	st.project.keepSecrets = cfg.Project.KeepSecrets
 	var wc *wrangler.Config
@@ -68,7 +72,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
 			}
 		}
 		st.configMain = wc.Main
-		if st.compatDate == "" && wc.CompatibilityDate != "" {
+		if upload && st.compatDate == "" && wc.CompatibilityDate != "" {
 			if err := inputs.CheckCompatibilityDate(wc.CompatibilityDate, deps.Now()); err != nil {
 				return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `compatibility_date`: %w", file, err)}
 			}
@@ -84,6 +88,9 @@ func resolveSettings(cfg *inputs.Config, deps Deps) (*settings, error) {
 	}
 	if st.worker == "" {
 		return nil, &inputs.Error{Input: "worker", Err: errors.New("no Worker named: set the `worker` input, or `name` in wrangler configuration")}
+	}
+	if !upload {
+		return st, nil
 	}
 	if st.compatDate == "" {
 		return nil, &inputs.Error{Input: "compatibility-date", Err: errors.New("no compatibility date: set the `compatibility-date` input (YYYY-MM-DD) or `compatibility_date` in wrangler configuration")}

@@ -13,29 +13,39 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 )
 
+// reusable returns the version tagged res.Tag when it holds this build, nil
+// when no version has the tag, and an ErrTagConflict error when the tagged
+// version holds another build. It only reads (the dry run uses it too).
+func reusable(ctx context.Context, api API, workerID string, b *bundle.Bundle, res *Result, st *settings) (*cloudflare.Version, error) {
+	existing, err := api.FindVersionByTag(ctx, workerID, res.Tag)
+	if err != nil {
+		return nil, fmt.Errorf("failed to look for a version tagged %q: %w", res.Tag, err)
+	}
+	if existing == nil {
+		return nil, nil
+	}
+	full, err := api.GetVersion(ctx, workerID, existing.ID, true)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read version %s to compare its content: %w", existing.ID, err)
+	}
+	if diff := compareVersion(full, b, st); diff != "" {
+		return nil, fmt.Errorf("%w: version %s (#%d) has tag %q but %s. A tag names one build: rerun with an unchanged build, or set the `tag` input to a new value (for example the SHA plus the run attempt)",
+			ErrTagConflict, full.ID, full.Number, res.Tag, diff)
+	}
+	return full, nil
+}
+
 // versionFor reuses the tag's version when its content matches, fails when it
 // does not, and otherwise creates the version.
 func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle, res *Result, st *settings) (*cloudflare.Version, bool, error) {
-	existing, err := api.FindVersionByTag(ctx, workerID, res.Tag)
-	if err != nil {
-		return nil, false, fmt.Errorf("failed to look for a version tagged %q: %w", res.Tag, err)
-	}
-	if existing != nil {
-		full, err := api.GetVersion(ctx, workerID, existing.ID, true)
-		if err != nil {
-			return nil, false, fmt.Errorf("failed to read version %s to compare its content: %w", existing.ID, err)
-		}
-		if diff := compareVersion(full, b, st); diff != "" {
-			return nil, false, fmt.Errorf("%w: version %s (#%d) has tag %q but %s. A tag names one build: rerun with an unchanged build, or set the `tag` input to a new value (for example the SHA plus the run attempt)",
-				ErrTagConflict, full.ID, full.Number, res.Tag, diff)
-		}
-		return full, true, nil
+	if v, err := reusable(ctx, api, workerID, b, res, st); err != nil || v != nil {
+		return v, v != nil, err
 	}
 	in := cloudflare.VersionInput{
 		MainModule:         b.MainModule,
 		CompatibilityDate:  st.compatDate,
 		CompatibilityFlags: st.compatFl,
-		Annotations:        map[string]string{"workers/tag": res.Tag},
+		Annotations:        map[string]string{cloudflare.AnnotationTag: res.Tag},
 	}
 	all := st.project.bindings
 	if st.project.keepSecrets && !res.WorkerCreated {
@@ -58,7 +68,7 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 		}
 	}
 	if res.Message != "" {
-		in.Annotations["workers/message"] = res.Message
+		in.Annotations[cloudflare.AnnotationMessage] = res.Message
 	}
 	for _, m := range b.Modules {
 		in.Modules = append(in.Modules, cloudflare.ModuleUpload{Name: m.Name, ContentType: m.ContentType, Open: m.Open})

@@ -9,7 +9,6 @@ import (
 
 	"github.com/workers-deploy/workers-deploy/internal/bundle"
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
-	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
 )
 
@@ -146,14 +145,14 @@ func Render(r *pipeline.Result, d Details) string {
 	}
 	if len(r.Modules) > 0 || r.MainModule != "" {
 		fmt.Fprintf(&b, "\n<details><summary>%d modules, %s (%s gzip), main <code>%s</code></summary>\n\n",
-			len(r.Modules), humanBytes(r.RawBytes), humanBytes(r.GzipBytes), htmlEscape(r.MainModule))
+			len(r.Modules), bundle.HumanBytes(r.RawBytes), bundle.HumanBytes(r.GzipBytes), htmlEscape(r.MainModule))
 		b.WriteString("| Module | Type | Size |\n|---|---|---:|\n")
 		for i, m := range r.Modules {
 			if i == maxRows {
 				fmt.Fprintf(&b, "| … %d more (cut to keep the report short) | | |\n", len(r.Modules)-maxRows)
 				break
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", code(m.Name), escape(m.ContentType), humanBytes(m.Size))
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", code(m.Name), escape(m.ContentType), bundle.HumanBytes(m.Size))
 		}
 		b.WriteString("\n</details>\n")
 	}
@@ -229,24 +228,11 @@ func code(s string) string {
 	return strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s)
 }
 
-// Code makes untrusted text safe inside a Markdown code span in a table.
-func Code(s string) string { return code(s) }
-
 // htmlEscape makes untrusted text safe inside an HTML element of the report.
 // Line breaks become spaces: a blank line would end the HTML block and let
 // the rest be parsed as Markdown (mentions, links) outside the element.
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\"", "&quot;", "\r", " ", "\n", " ").Replace(s)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // Advice turns a failed run's error into one message: the cause, and what to
@@ -273,11 +259,7 @@ func Advice(err error) string {
 			return msg + ". Cloudflare's API kept failing for the whole retry budget: rerun the job later; https://www.cloudflarestatus.com shows incidents"
 		}
 	}
-	var inErr *inputs.Error
-	var bErr *bundle.InputError
-	switch {
-	case errors.As(err, &inErr), errors.As(err, &bErr):
-		return msg
-	}
+	// Input errors (*inputs.Error, *bundle.InputError) already name the input
+	// and say what to do: their message is the advice.
 	return msg
 }

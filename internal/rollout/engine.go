@@ -307,6 +307,9 @@ type run struct {
 	owned *Deployment
 	// pending is a split whose write failed: it may have been applied.
 	pending []Share
+	// checked is true while owned is the deployment just read as live (a
+	// resume): the next stage need not read it again.
+	checked bool
 }
 
 // Run performs the rollout. The returned Outcome is never nil. Errors are
@@ -360,7 +363,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 		}
 		r.out.BaselineID = other
 		// A rerun of a job that stopped mid-rollout: carry on from the live share.
-		r.owned = live
+		r.owned, r.checked = live, true
 		r.out.Deployed, r.out.Percentage = true, p
 		for i, st := range e.cfg.Stages {
 			if st.Percentage < p-percentTolerance {
@@ -399,7 +402,7 @@ func (r *run) split(st Stage) []Share {
 func (r *run) stage(ctx context.Context, i int, resumed bool) error {
 	e, sr := r.e, &r.out.Stages[i]
 	when := fmt.Sprintf("before stage %d (%s%%)", i+1, FormatPercent(sr.Percentage))
-	if r.owned != nil {
+	if r.owned != nil && !r.checked {
 		live, err := e.dep.Live(ctx)
 		if err != nil {
 			return r.fail(ctx, sr, fmt.Errorf("failed to re-read the live deployment %s: %w", when, err))
@@ -410,6 +413,7 @@ func (r *run) stage(ctx context.Context, i int, resumed bool) error {
 			return &ChangedError{Expected: r.owned.ID, Live: live, When: when}
 		}
 	}
+	r.checked = false
 	if e.OnStageStart != nil {
 		e.OnStageStart(*sr)
 	}

@@ -43,6 +43,7 @@ type fakeDeployer struct {
 	mu      sync.Mutex
 	live    []*Deployment
 	writes  [][]Share
+	reads   int
 	n       int
 	liveErr error
 	// deployErr fails the write with this index (0-based); applied says
@@ -65,6 +66,7 @@ func newDeployer(initial ...Share) *fakeDeployer {
 func (f *fakeDeployer) Live(ctx context.Context) (*Deployment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -174,6 +176,7 @@ func TestThreeStageRollout(t *testing.T) {
 	assert.Equal(t, 10*time.Minute, windows[1][1].Sub(windows[1][0]))
 	assert.Equal(t, oldV, out.BaselineID)
 	assert.Equal(t, "d3", out.DeploymentID)
+	assert.Equal(t, 3, dep.reads, "one read before the rollout and one before each later stage")
 	assert.Equal(t, float64(100), out.Percentage)
 	assert.False(t, out.RolledBack)
 	assert.Equal(t, []float64{10, 50, 100}, started)
@@ -239,6 +242,7 @@ func TestResumeHoldsTheLiveStageAgain(t *testing.T) {
 	assert.Equal(t, "d0", out.Stages[1].DeploymentID)
 	assert.Equal(t, 2, checks)
 	assert.Equal(t, [][]Share{{{newV, 100}}}, dep.writes)
+	assert.Equal(t, 2, dep.reads, "one read before the rollout, one before stage 3: the resumed stage is not read twice")
 }
 
 func TestGateFailuresRollBack(t *testing.T) {

@@ -47,32 +47,33 @@ func (e *UnknownEnvError) Error() string {
 		e.Env, e.Env, strings.Join(e.Defined, ", "))
 }
 
-// selectEnv returns the effective keys for environment env. Without env it is
-// the top level. With env, it is the top level's inheritable keys overlaid by
+// selectEnv returns the effective keys for environment env, and env.<env>'s
+// own keys (nil when the file does not define it). Without env it is the top
+// level. With env, it is the top level's inheritable keys overlaid by
 // env.<env>'s keys; non-inheritable keys come from the section only. As in
 // wrangler, naming an environment that the file does not define is an error
 // when the file defines others, and a warning (top level used) when it
 // defines none.
-func selectEnv(top map[string]json.RawMessage, env string) (map[string]json.RawMessage, []string, error) {
-	eff := make(map[string]json.RawMessage, len(top))
+func selectEnv(top map[string]json.RawMessage, env string) (eff, section map[string]json.RawMessage, warnings []string, err error) {
+	eff = make(map[string]json.RawMessage, len(top))
 	for k, v := range top {
 		if !topLevelOnly[k] {
 			eff[k] = v
 		}
 	}
 	if env == "" {
-		return eff, nil, nil
+		return eff, nil, nil, nil
 	}
 	envs, err := envSections(top)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	section, ok := envs[env]
 	if !ok {
 		if len(envs) > 0 {
-			return nil, nil, &UnknownEnvError{Env: env, Defined: slices.Sorted(maps.Keys(envs))}
+			return nil, nil, nil, &UnknownEnvError{Env: env, Defined: slices.Sorted(maps.Keys(envs))}
 		}
-		return eff, []string{fmt.Sprintf("the configuration defines no environments, so `wrangler-env: %s` only changes the Worker's name (as wrangler does)", env)}, nil
+		return eff, nil, []string{fmt.Sprintf("the configuration defines no environments, so `wrangler-env: %s` only changes the Worker's name (as wrangler does)", env)}, nil
 	}
 	for k := range eff {
 		if notInheritable[k] {
@@ -84,7 +85,7 @@ func selectEnv(top map[string]json.RawMessage, env string) (map[string]json.RawM
 			eff[k] = v
 		}
 	}
-	return eff, nil, nil
+	return eff, section, nil, nil
 }
 
 // envSections decodes the `env` key.
@@ -98,12 +99,6 @@ func envSections(top map[string]json.RawMessage) (map[string]map[string]json.Raw
 		return nil, fmt.Errorf("key %q must be an object of environments, each an object", "env")
 	}
 	return envs, nil
-}
-
-// envSection returns env.<env>'s keys, nil when absent.
-func envSection(top map[string]json.RawMessage, env string) map[string]json.RawMessage {
-	envs, _ := envSections(top)
-	return envs[env]
 }
 
 // applied are the top-level keys this package turns into settings, bindings

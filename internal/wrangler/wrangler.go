@@ -139,7 +139,7 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	eff, warnings, err := selectEnv(top, env)
+	eff, section, warnings, err := selectEnv(top, env)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 		p.strList("compatibility_flags", &c.CompatibilityFlags)
 	}
 	if env != "" {
-		if _, own := envSection(top, env)["name"]; !own && c.Name != "" {
+		if _, own := section["name"]; !own && c.Name != "" {
 			// wrangler's "legacy environments" (the default): the Worker of
 			// env.<e> is called <name>-<e> unless the environment sets name
 			// (validation.ts: inheritableInLegacyEnvironments + appendEnvName).
