@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/loopback"
 )
 
 // Defaults for the retry behaviour of one call. The SDK's own defaults (11
@@ -191,6 +192,10 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
+		if strings.Contains(raw, "@") {
+			// A URL that does not parse may still carry "user:password@": never echo it.
+			return nil, errors.New("invalid api-url: it is not a URL (not shown: it may contain a credential); use the form https://api.cloudflare.com/client/v4")
+		}
 		return nil, fmt.Errorf("invalid api-url %q: it is not a URL; use the form https://api.cloudflare.com/client/v4", raw)
 	}
 	if u.User != nil {
@@ -206,21 +211,12 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return nil, fmt.Errorf("invalid api-url %q: it must not have a query or fragment", raw)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !loopback.IsHost(u.Hostname()) {
 		return nil, fmt.Errorf("invalid api-url %q: plain http is only allowed for loopback hosts (127.0.0.0/8, ::1, localhost) because the API token would be sent unencrypted; use https", raw)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u, nil
-}
-
-// isLoopback reports whether host (without port or brackets) is a loopback address or localhost.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validToken reports whether token can be sent in an HTTP header as is.

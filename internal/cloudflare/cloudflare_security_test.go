@@ -153,3 +153,16 @@ func TestSecurityUploadJWTOnlyToUploadEndpoint(t *testing.T) {
 		assert.Equal(t, "Bearer "+testToken, r.Auth, "%s %s", r.Method, r.URL)
 	}
 }
+
+// TestSecurityUnparsableBaseURLNotEchoed: an api-url that does not parse but
+// carries "user:password@" is not repeated in the error.
+func TestSecurityUnparsableBaseURLNotEchoed(t *testing.T) {
+	t.Parallel()
+	_, err := New("https://user:hunter2@host/%zz", "token", "0123456789abcdef0123456789abcdef")
+	if err == nil {
+		t.Fatal("an unparsable URL was accepted")
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("the error repeats the credential: %v", err)
+	}
+}

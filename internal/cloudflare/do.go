@@ -89,6 +89,16 @@ type call struct {
 	// after an ambiguous failure.
 	check func(ctx context.Context) (bool, error)
 
+	// raw decodes a 2xx body into out as it is, not as a v4 envelope (GraphQL
+	// answers). Error statuses are still read as envelopes.
+	raw bool
+	// maxAttempts, when positive, lowers the client's maximum number of
+	// attempts for this call.
+	maxAttempts int
+	// maxWait, when positive, is the longest wait the server may ask for
+	// (Retry-After) before a retry; a longer one ends the call at once.
+	maxWait time.Duration
+
 	// contentType replaces application/json as the body's Content-Type.
 	contentType string
 	// bearer, when set, is sent as the bearer token instead of the API token
@@ -139,6 +149,10 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 		deadline = d
 	}
 	label := cl.method + " " + cl.path
+	maxAttempts := c.maxAttempts
+	if cl.maxAttempts > 0 {
+		maxAttempts = min(maxAttempts, cl.maxAttempts)
+	}
 	// last is the previous failed attempt; if it was a write that may have
 	// been applied, its outcome is checked before the write is re-sent.
 	var last outcome
@@ -175,13 +189,18 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 		if !o.retry {
 			return c.giveUp(ctx, cl, label, o, attempt, elapsed, "")
 		}
-		if attempt >= c.maxAttempts {
+		if attempt >= maxAttempts {
 			return c.giveUp(ctx, cl, label, o, attempt, elapsed,
-				fmt.Sprintf("reached the maximum of %d attempts", c.maxAttempts))
+				fmt.Sprintf("reached the maximum of %d attempts", maxAttempts))
 		}
 		remaining := deadline.Sub(c.now())
 		wait := c.backoff(attempt - 1)
 		if o.hasWait {
+			if cl.maxWait > 0 && o.wait > cl.maxWait {
+				return c.giveUp(ctx, cl, label, o, attempt, elapsed, fmt.Sprintf(
+					"the API asked to wait %s before retrying, longer than the %s this call waits",
+					roundDuration(o.wait), roundDuration(cl.maxWait)))
+			}
 			if o.wait > remaining {
 				return c.giveUp(ctx, cl, label, o, attempt, elapsed, fmt.Sprintf(
 					"the API asked to wait %s before retrying, more than the %s left of the retry budget",
@@ -194,7 +213,7 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 				fmt.Sprintf("the retry budget of %s is spent", roundDuration(c.budgetFor(start, deadline))))
 		}
 		c.logf("retrying %s after %s (attempt %d of %d, waiting %s)",
-			label, o.what, attempt+1, c.maxAttempts, roundDuration(wait))
+			label, o.what, attempt+1, maxAttempts, roundDuration(wait))
 		if err := c.sleep(ctx, wait); err != nil {
 			if o.unknown {
 				return fmt.Errorf("%w; %w (while waiting to retry after: %w)", ErrUnknownOutcome, err, o.err)
@@ -311,13 +330,13 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		return c.transportOutcome(ctx, actx, cl, label, err, fail.get(), wrote.Load())
+		return c.transportOutcome(ctx, actx, cl, label, timeout, err, fail.get(), wrote.Load())
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
 	if err != nil {
 		// The request was answered, so a write may have been applied.
-		return c.transportOutcome(ctx, actx, cl, label, err, nil, true)
+		return c.transportOutcome(ctx, actx, cl, label, timeout, err, nil, true)
 	}
 	if ferr := fail.get(); ferr != nil {
 		// The server answered before the body was complete: report the module.
@@ -329,8 +348,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 	return c.responseOutcome(cl, res, body)
 }
 
-// transportOutcome classifies an error of the HTTP exchange itself.
-func (c *Client) transportOutcome(ctx, actx context.Context, cl *call, label string, err, sourceErr error, wrote bool) outcome {
+// transportOutcome classifies an error of the HTTP exchange itself. timeout
+// is the attempt's own limit: the attempt timeout, or less when the retry
+// budget had less left.
+func (c *Client) transportOutcome(ctx, actx context.Context, cl *call, label string, timeout time.Duration, err, sourceErr error, wrote bool) outcome {
 	unknown := cl.write && wrote
 	switch {
 	case sourceErr != nil:
@@ -343,7 +364,7 @@ func (c *Client) transportOutcome(ctx, actx context.Context, cl *call, label str
 		return outcome{err: fmt.Errorf("%s: %w", label, ctx.Err()), unknown: unknown}
 	case actx.Err() != nil:
 		return outcome{
-			err:     fmt.Errorf("%s: the attempt timed out after %s: %w", label, roundDuration(c.attemptTimeout), context.DeadlineExceeded),
+			err:     fmt.Errorf("%s: the attempt timed out after %s: %w", label, roundDuration(timeout), context.DeadlineExceeded),
 			retry:   true,
 			unknown: unknown,
 			what:    "a timeout",
@@ -370,7 +391,12 @@ func (c *Client) cleanTransportError(err error) error {
 
 // responseOutcome decodes an HTTP response and decides whether to retry.
 func (c *Client) responseOutcome(cl *call, res *http.Response, body []byte) outcome {
-	err := c.decodeResponse(cl.method, cl.path, res, body, cl.out, cl.info)
+	var err error
+	if cl.raw && res.StatusCode < 300 {
+		err = c.decodeRaw(cl, res, body)
+	} else {
+		err = c.decodeResponse(cl.method, cl.path, res, body, cl.out, cl.info)
+	}
 	if err == nil {
 		return outcome{}
 	}
@@ -446,6 +472,15 @@ func (c *Client) decodeResponse(method, path string, res *http.Response, body []
 			e.Excerpt = "the result could not be decoded: " + err.Error()
 			return e
 		}
+	}
+	return nil
+}
+
+// decodeRaw decodes a 2xx body that is not a v4 envelope into cl.out.
+func (c *Client) decodeRaw(cl *call, res *http.Response, body []byte) error {
+	if err := json.Unmarshal(body, cl.out); err != nil {
+		return &APIError{Method: cl.method, Path: cl.path, Status: res.StatusCode, RayID: res.Header.Get("cf-ray"),
+			Excerpt: "the answer could not be decoded: " + err.Error()}
 	}
 	return nil
 }

@@ -209,6 +209,21 @@ func TestAttemptTimeout(t *testing.T) {
 	assert.Contains(t, logs[0], "after a timeout")
 }
 
+// TestAttemptTimeoutMessageNamesActualLimit: an attempt cut short by the
+// retry budget says how long it really had, not the attempt timeout.
+func TestAttemptTimeoutMessageNamesActualLimit(t *testing.T) {
+	t.Parallel()
+	slow := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	seq := &sequence{steps: []handlerFunc{slow}}
+	c, _, _ := newTestClient(t, seq, WithAttemptTimeout(10*time.Second), WithRetryBudget(200*time.Millisecond))
+
+	_, err := c.GetWorker(t.Context(), "w")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "the attempt timed out after ")
+	assert.NotContains(t, err.Error(), "timed out after 10s")
+}
+
 func TestCallerCancellationStopsRetries(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/loopback"
 )
 
 func FuzzParseRetryAfter(f *testing.F) {
@@ -70,7 +72,7 @@ func FuzzParseBaseURL(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		if u.Scheme != "https" && !(u.Scheme == "http" && loopback.IsHost(u.Hostname())) {
 			t.Fatalf("accepted %q with scheme %q host %q", raw, u.Scheme, u.Hostname())
 		}
 		if u.User != nil || u.RawQuery != "" || u.Host == "" {

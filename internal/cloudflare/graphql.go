@@ -1,12 +1,10 @@
 package cloudflare
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -134,78 +132,19 @@ func (c *Client) WorkerInvocations(ctx context.Context, script string, versions 
 	return out, nil
 }
 
-// graphql posts one GraphQL request and decodes the answer into out,
-// retrying network errors, 429 and 5xx (a query changes nothing). A
-// Retry-After (or Retry-After-Ms) on a retryable answer replaces the backoff;
-// one longer than backoffCap ends the retries, since the gate would rather
-// fail fast than hold its stage for the rate limiter.
+// graphql posts one GraphQL request through do and decodes the answer, which
+// is not a v4 envelope, into out. A query changes nothing, so it is a read:
+// network errors, 429 and 5xx are retried. A Retry-After (or Retry-After-Ms)
+// replaces the backoff; one longer than backoffCap ends the retries, since the
+// gate would rather fail fast than hold its stage for the rate limiter.
 func (c *Client) graphql(ctx context.Context, body []byte, out any) error {
-	const path = "/graphql"
-	var last error
-	var wait time.Duration
-	hasWait := false
-	for attempt := 1; attempt <= min(graphqlMaxAttempts, c.maxAttempts); attempt++ {
-		if attempt > 1 {
-			d := c.backoff(attempt - 2)
-			if hasWait {
-				if wait > backoffCap {
-					return fmt.Errorf("failed after %d attempts (the API asked to wait %s before retrying): %w", attempt-1, roundDuration(wait), last)
-				}
-				d = wait
-			}
-			c.logf("retrying POST %s after %v (attempt %d, waiting %s)", path, last, attempt, roundDuration(d))
-			if err := c.sleep(ctx, d); err != nil {
-				return fmt.Errorf("%w (while waiting to retry after: %w)", err, last)
-			}
-		}
-		retry, hint, err := c.graphqlAttempt(ctx, path, body, out)
-		if err == nil || !retry {
-			return err
-		}
-		last = err
-		wait, hasWait = hint, hint >= 0
-	}
-	return fmt.Errorf("failed after %d attempts: %w", min(graphqlMaxAttempts, c.maxAttempts), last)
-}
-
-// graphqlAttempt sends one query. wait is the delay a retryable answer asked
-// for (Retry-After-Ms, Retry-After), or -1 when it named none.
-func (c *Client) graphqlAttempt(ctx context.Context, path string, body []byte, out any) (retry bool, wait time.Duration, err error) {
-	wait = -1
-	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.base.String()+path, bytes.NewReader(body))
-	if err != nil {
-		return false, wait, fmt.Errorf("failed to build request POST %s: %w", path, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, wait, fmt.Errorf("POST %s: %w", path, ctx.Err())
-		}
-		return true, wait, fmt.Errorf("POST %s: %w", path, c.cleanTransportError(err))
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-	if err != nil {
-		return ctx.Err() == nil, wait, fmt.Errorf("POST %s: failed to read the answer: %w", path, err)
-	}
-	if res.StatusCode >= 300 {
-		// Errors before GraphQL (authentication, rate limits) may come as v4 envelopes.
-		if derr := c.decodeResponse(http.MethodPost, path, res, data, nil, nil); derr != nil {
-			err = derr
-		} else {
-			err = &APIError{Method: http.MethodPost, Path: path, Status: res.StatusCode, Excerpt: c.excerpt(data)}
-		}
-		retry = res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500
-		if d, ok := parseRetryAfter(res.Header, c.now()); retry && ok {
-			wait = d
-		}
-		return retry, wait, err
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return false, wait, &APIError{Method: http.MethodPost, Path: path, Status: res.StatusCode, Excerpt: "the answer could not be decoded: " + err.Error()}
-	}
-	return false, wait, nil
+	return c.do(ctx, &call{
+		method:      http.MethodPost,
+		path:        "/graphql",
+		body:        jsonBody(body),
+		out:         out,
+		raw:         true,
+		maxAttempts: graphqlMaxAttempts,
+		maxWait:     backoffCap,
+	})
 }

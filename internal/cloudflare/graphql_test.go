@@ -68,6 +68,8 @@ func TestWorkerInvocationsErrors(t *testing.T) {
 		{"no data", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, map[string]any{}) }, "the answer has no data", 1},
 		{"not json", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("<html>")) }, "could not be decoded", 1},
 		{"5xx every time", status(502), "failed after 3 attempts", 3},
+		// The shared retry loop: x-should-retry overrides the status here too.
+		{"5xx with x-should-retry false", status(503, "x-should-retry", "false"), "HTTP 503", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

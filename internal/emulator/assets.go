@@ -132,12 +132,11 @@ func (s *Server) createAssetUploadSession(rc *reqCtx) *reply {
 // uploadAssets is A-U: POST /accounts/{a}/workers/assets/upload?base64=true, authenticated
 // with the upload token of a session (not the API token).
 func (s *Server) uploadAssets(rc *reqCtx) *reply {
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(rc.r.Header.Get("Authorization")), " ")
-	tok = strings.TrimSpace(tok)
+	tok, found := bearerToken(rc.r)
 	s.mu.Lock()
 	st := s.assetStore()
 	sess := st.tokens[tok]
-	valid := strings.EqualFold(scheme, "Bearer") && sess != nil && !sess.completion &&
+	valid := found && sess != nil && !sess.completion &&
 		sess.account == rc.params["account"] && s.now().Before(sess.expires)
 	s.mu.Unlock()
 	if !valid {

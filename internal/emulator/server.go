@@ -152,9 +152,9 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // ---------------------------------------------------------------------------------------------
 // Routing
 
-// authKind says how a route authenticates. Every route today uses the API token; the static
-// asset upload (cloudflare-api.md §8, POST /accounts/{a}/workers/assets/upload) will use the
-// upload-session JWT instead, and GraphQL (§13) lives outside /accounts/.
+// authKind says how a route authenticates. Every route but one uses the API token (GraphQL,
+// §13, too, although it lives outside /accounts/); the static asset upload (cloudflare-api.md
+// §8, POST /accounts/{a}/workers/assets/upload) uses the upload-session JWT instead.
 type authKind int
 
 const (
@@ -406,11 +406,9 @@ func (s *Server) authenticate(r *http.Request, kind authKind) *reply {
 	case authAssetUpload:
 		return nil // the handler checks the upload token
 	case authAPIToken:
-		h := r.Header.Get("Authorization")
-		scheme, tok, found := strings.Cut(strings.TrimSpace(h), " ")
-		tok = strings.TrimSpace(tok)
+		tok, found := bearerToken(r)
 		// Only API tokens are emulated; the legacy X-Auth-Email/X-Auth-Key pair is refused.
-		if !found || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		if !found {
 			return fail(http.StatusForbidden, 10000, "Authentication error")
 		}
 		if s.token != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) != 1 {
@@ -418,6 +416,14 @@ func (s *Server) authenticate(r *http.Request, kind authKind) *reply {
 		}
 	}
 	return nil
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>" header, and false
+// when there is none.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	tok = strings.TrimSpace(tok)
+	return tok, strings.EqualFold(scheme, "Bearer") && tok != ""
 }
 
 func (s *Server) checkAccount(r *http.Request, acct string) *reply {
