@@ -60,6 +60,9 @@ func Run(ctx context.Context, env Env) int {
 		con.Errorf("%s", report.Advice(err))
 		return 1
 	}
+	// The values of the variables that `secrets` names (issue 5): masked below,
+	// and scrubbed from everything sent to GitHub.
+	secretValues := inputs.SecretValues(src)
 	// Mask every credential before anything else is printed. Outside Actions
 	// nothing reads ::add-mask::, and printing it would show the secret.
 	if ev.InActions {
@@ -68,8 +71,7 @@ func Run(ctx context.Context, env Env) int {
 				action.AddMask(strings.TrimSpace(v))
 			}
 		}
-		// The values of the variables that `secrets` names (issue 5).
-		for _, v := range inputs.SecretValues(src) {
+		for _, v := range secretValues {
 			action.AddMask(v)
 		}
 	}
@@ -112,7 +114,7 @@ func Run(ctx context.Context, env Env) int {
 		api = client
 	}
 
-	obs := githubObserver(ctx, con, cfg, ev, env)
+	obs := githubObserver(ctx, con, cfg, ev, secretValues)
 	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, ReadFile: env.ReadFile, Now: env.Now, Observer: obs})
 	if client != nil && res != nil {
 		res.Requests = client.Requests()

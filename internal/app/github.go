@@ -48,12 +48,8 @@ type githubReporter struct {
 var _ pipeline.Observer = (*githubReporter)(nil)
 
 // githubObserver follows the rollout for GitHub Deployment statuses (issue 4).
-func githubObserver(ctx context.Context, action console, cfg *inputs.Config, ev *ghevent.Context, env Env) *githubReporter {
-	g := &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev}
-	if src, err := inputs.NewSource(env.Args, env.Getenv); err == nil {
-		g.secrets = inputs.SecretValues(src)
-	}
-	return g
+func githubObserver(ctx context.Context, action console, cfg *inputs.Config, ev *ghevent.Context, secrets []string) *githubReporter {
+	return &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev, secrets: secrets}
 }
 
 // githubClient builds the client once, for GITHUB_API_URL (GHES included).
