@@ -472,7 +472,19 @@ func (r *run) hold(ctx context.Context, sr *StageResult) error {
 		sr.Verdict, sr.Reason = VerdictPassed, "held without gates"
 		return nil
 	}
-	if err := r.watch(ctx, sr, deadline, nil); err != nil {
+	var breach func() (bool, error)
+	if cfg.Rates != nil {
+		last := since
+		breach = func() (bool, error) {
+			now := r.e.clock.Now()
+			if now.Sub(last) < analyticsEvery(cfg.Interval) || !now.Before(deadline) {
+				return false, nil // the verdict at the deadline is measure's
+			}
+			last = now
+			return r.breach(ctx, sr, since)
+		}
+	}
+	if err := r.watch(ctx, sr, deadline, breach); err != nil {
 		return err
 	}
 	if cfg.Rates == nil {
@@ -532,6 +544,37 @@ func (r *run) watch(ctx context.Context, sr *StageResult, deadline time.Time, ti
 			}
 		}
 	}
+}
+
+// minAnalyticsInterval spaces the error-rate queries made during a hold:
+// Cloudflare's GraphQL API allows about 300 queries per 5 minutes per user
+// (cloudflare-api.md §13.2), and its data lag by minutes anyway.
+const minAnalyticsInterval = 30 * time.Second
+
+func analyticsEvery(interval time.Duration) time.Duration {
+	return max(interval, minAnalyticsInterval)
+}
+
+// breach measures the error rate during a hold and fails the stage at once
+// when there are at least min-requests requests and the rate is above the
+// limit, instead of serving the bad version until the hold ends. It never
+// passes a stage and never decides "no data" early: that is measure's, at the
+// end. A failed query mid-hold is not a verdict either (the final one is).
+func (r *run) breach(ctx context.Context, sr *StageResult, since time.Time) (bool, error) {
+	cfg := r.e.cfg
+	m, err := cfg.Rates.Measure(ctx, since, r.e.clock.Now())
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return true, ctx.Err()
+	case err != nil, m.Requests == 0, m.Requests < cfg.MinRequests:
+		return false, nil
+	}
+	rate := float64(m.Errors) / float64(m.Requests) * 100
+	if rate <= cfg.MaxErrorRate {
+		return false, nil
+	}
+	sr.Measured, sr.Requests, sr.Errors, sr.Rate, sr.NoData = true, m.Requests, m.Errors, rate, false
+	return true, r.gateFailed(sr, "error rate %.2f%% (%d errors in %d requests) is above max-error-rate %s%% during the hold", rate, m.Errors, m.Requests, FormatPercent(cfg.MaxErrorRate))
 }
 
 // measure runs the error-rate gate over [since, now]. done is true when it

@@ -171,9 +171,18 @@ func TestThreeStageRollout(t *testing.T) {
 	}, dep.writes)
 	assert.Equal(t, 15, checks, "one check per minute of hold")
 	assert.Equal(t, 15*time.Minute, clock.Now().Sub(start), "the holds, on the fake clock")
-	require.Len(t, windows, 2)
-	assert.Equal(t, 5*time.Minute, windows[0][1].Sub(windows[0][0]))
-	assert.Equal(t, 10*time.Minute, windows[1][1].Sub(windows[1][0]))
+	// A breach check each minute during the holds (4 + 9), and the verdict over
+	// the whole hold at the end of each stage; every window starts at its stage.
+	require.Len(t, windows, 15)
+	assert.Equal(t, 5*time.Minute, windows[4][1].Sub(windows[4][0]))
+	assert.Equal(t, 10*time.Minute, windows[14][1].Sub(windows[14][0]))
+	for i, w := range windows {
+		stageStart := start
+		if i >= 5 {
+			stageStart = start.Add(5 * time.Minute)
+		}
+		assert.Equal(t, stageStart, w[0], "window %d starts at its stage's start", i)
+	}
 	assert.Equal(t, oldV, out.BaselineID)
 	assert.Equal(t, "d3", out.DeploymentID)
 	assert.Equal(t, 3, dep.reads, "one read before the rollout and one before each later stage")
@@ -329,7 +338,9 @@ func TestNoDataPolicies(t *testing.T) {
 		assert.Equal(t, VerdictPassed, out.Stages[0].Verdict)
 		assert.Equal(t, 3*time.Minute, out.Stages[0].Extended)
 		assert.Equal(t, 13*time.Minute, clock.Now().Sub(start))
-		assert.Equal(t, 4, calls)
+		// 9 breach checks during the hold (1m … 9m), the verdict at 10m, then
+		// one per minute of the extension until data arrives at 13m.
+		assert.Equal(t, 13, calls)
 	})
 	t.Run("hold at most once more", func(t *testing.T) {
 		t.Parallel()
@@ -534,4 +545,56 @@ func BenchmarkRolloutOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestErrorRateBreachFailsDuringTheHold(t *testing.T) {
+	t.Parallel()
+	t.Run("a clear breach fails at the first check, not at the end of the hold", func(t *testing.T) {
+		t.Parallel()
+		dep := newDeployer(Share{oldV, 100})
+		clock := newClock()
+		start := clock.Now()
+		rates := ratesFunc(func(time.Time, time.Time) (Measurement, error) { return Measurement{1000, 200}, nil })
+		out, err := engine(t, Config{Stages: stages(t, "10%@10m, 100%"), Rollback: true, Interval: time.Minute, Rates: rates, MaxErrorRate: 1, MinRequests: 50}, dep, clock).Run(context.Background())
+		require.ErrorIs(t, err, ErrGateFailed)
+		assert.Contains(t, err.Error(), "error rate 20.00% (200 errors in 1000 requests) is above max-error-rate 1% during the hold")
+		assert.Equal(t, time.Minute, clock.Now().Sub(start), "failed at the first check")
+		assert.True(t, out.RolledBack)
+		assert.Equal(t, []Share{{oldV, 100}}, dep.writes[len(dep.writes)-1])
+	})
+	t.Run("checks are spaced by at least 30s whatever the interval", func(t *testing.T) {
+		t.Parallel()
+		dep := newDeployer(Share{oldV, 100})
+		calls := 0
+		rates := ratesFunc(func(time.Time, time.Time) (Measurement, error) { calls++; return Measurement{1000, 0}, nil })
+		_, err := engine(t, Config{Stages: stages(t, "10%@2m, 100%"), Interval: time.Second, Rates: rates, MaxErrorRate: 1, MinRequests: 50}, dep, newClock()).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, 4, calls, "at 30s, 60s and 90s during the hold, then the verdict at 2m")
+	})
+	t.Run("too few requests is no early verdict", func(t *testing.T) {
+		t.Parallel()
+		dep := newDeployer(Share{oldV, 100})
+		clock := newClock()
+		start := clock.Now()
+		rates := ratesFunc(func(time.Time, time.Time) (Measurement, error) { return Measurement{10, 10}, nil })
+		_, err := engine(t, Config{Stages: stages(t, "10%@10m, 100%"), Rollback: true, Interval: time.Minute, Rates: rates, MaxErrorRate: 1, MinRequests: 50, NoData: NoDataFail}, dep, clock).Run(context.Background())
+		require.ErrorIs(t, err, ErrGateFailed)
+		assert.Contains(t, err.Error(), "no data: 10 requests")
+		assert.Equal(t, 10*time.Minute, clock.Now().Sub(start), "decided at the end of the hold")
+	})
+	t.Run("a failed query mid-hold is no verdict", func(t *testing.T) {
+		t.Parallel()
+		dep := newDeployer(Share{oldV, 100})
+		clock := newClock()
+		start := clock.Now()
+		rates := ratesFunc(func(since, until time.Time) (Measurement, error) {
+			if until.Sub(since) < 10*time.Minute {
+				return Measurement{}, errors.New("HTTP 503")
+			}
+			return Measurement{1000, 0}, nil
+		})
+		_, err := engine(t, Config{Stages: stages(t, "10%@10m, 100%"), Interval: time.Minute, Rates: rates, MaxErrorRate: 1, MinRequests: 50}, dep, clock).Run(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, 10*time.Minute, clock.Now().Sub(start))
+	})
 }
