@@ -20,7 +20,6 @@ import (
 // the first comment POST in one way (fault) and can fail every listing after
 // the first (the lookup after an unknown outcome).
 type prServer struct {
-	t *testing.T
 	// fault of the first POST: "reset" (closed before it is applied), "lost"
 	// (applied, then closed), "502-late" (applied, then 502).
 	fault string
