@@ -454,6 +454,10 @@ func (c *collector) read(b *Bundle) error {
 			return fmt.Errorf("failed to collect modules: %w", err)
 		}
 		m := &b.Modules[i]
+		// Stat before reading: a write during the read shows up in Verify.
+		if fi, err := os.Stat(m.Path); err == nil {
+			m.ModTime = fi.ModTime()
+		}
 		n, err := hashFile(open, m.Path, h, gz, buf)
 		if err != nil {
 			return inputErr(InputModules, wrapKindError(ErrUnreadable, err, "failed to read module file %q", m.RelPath))

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"time"
 )
 
 // Module is one file to upload as a Worker module.
@@ -26,6 +27,29 @@ type Module struct {
 	Size int64
 	// SHA256 is the SHA-256 of the bytes Collect read.
 	SHA256 [32]byte
+	// ModTime is the file's modification time when Collect read it (Verify).
+	ModTime time.Time
+}
+
+// Verify checks, without reading any content, that no module file changed
+// size or modification time since Collect: called just before the upload, it
+// stops a build that is still writing dist/ before any request is sent.
+// Open's SHA-256 check still guards the upload itself.
+func (b *Bundle) Verify() error {
+	for _, m := range b.Modules {
+		fi, err := os.Stat(m.Path)
+		if err != nil {
+			return inputErr(InputModules, wrapKindError(ErrUnreadable, err, "failed to read module file %q", m.RelPath))
+		}
+		r := &verifyingReader{m: m}
+		switch {
+		case fi.Size() != m.Size:
+			return r.changed(fmt.Sprintf("it now has %d bytes instead of %d", fi.Size(), m.Size))
+		case !m.ModTime.IsZero() && !fi.ModTime().Equal(m.ModTime):
+			return r.changed("it was modified after it was collected")
+		}
+	}
+	return nil
 }
 
 // Open re-reads the module's file from disk, to stream the upload body; call it again for each

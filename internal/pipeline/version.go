@@ -41,6 +41,10 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 	if v, err := reusable(ctx, api, workerID, b, res, st); err != nil || v != nil {
 		return v, v != nil, err
 	}
+	// A build still writing dist/ is stopped before any write (stat only).
+	if err := b.Verify(); err != nil {
+		return nil, false, err
+	}
 	in := cloudflare.VersionInput{
 		MainModule:         b.MainModule,
 		CompatibilityDate:  st.compatDate,
@@ -64,6 +68,10 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 		}
 		res.AssetsUploaded = up.Uploaded
 		if in.Assets, err = st.project.assetsJSON(up.CompletionJWT); err != nil {
+			return nil, false, err
+		}
+		// The asset upload took time: check the modules again before sending them.
+		if err := b.Verify(); err != nil {
 			return nil, false, err
 		}
 	}
