@@ -439,12 +439,14 @@ func TestBadInput(t *testing.T) {
 						for _, r := range cf.Requests() {
 							// Recorded on arrival with Status 0: held by the fault.
 							if r.Method == "GET" && strings.HasSuffix(r.Path, "/workers/workers/shop") && r.Status == 0 {
-								_ = os.WriteFile(filepath.Join(ws, "dist", "lib", "util.mjs"), []byte("export const changed = true;\n"), 0o644)
+								// assert, not require: this is not the test's goroutine.
+								assert.NoError(t, os.WriteFile(filepath.Join(ws, "dist", "lib", "util.mjs"), []byte("export const changed = true;\n"), 0o644))
 								return
 							}
 						}
 						time.Sleep(5 * time.Millisecond)
 					}
+					t.Errorf("the held Worker lookup never arrived: the module was not changed")
 				}()
 				t.Cleanup(func() { <-done })
 				return map[string]string{"tag": "changing"}
@@ -477,6 +479,7 @@ func TestBadInput(t *testing.T) {
 		name, _, _ := strings.Cut(tc.name, ":")
 		covered[name] = true
 	}
+	require.NotEmpty(t, inputs.Names(), "the coverage check needs the list of inputs")
 	for _, name := range inputs.Names() {
 		if _, ok := noInvalidForm[name]; !ok {
 			assert.True(t, covered[name], "no bad-input row for input %q", name)
@@ -563,17 +566,4 @@ func manyStages() string {
 		parts = append(parts, fmt.Sprintf("%d%%", i*4))
 	}
 	return strings.Join(append(parts, "100%"), ", ")
-}
-
-// unescapeAnnotation undoes the workflow-command escaping of a message
-// (%25, %0D, %0A), so rows can match the text a user sees.
-func unescapeAnnotation(s string) string {
-	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(s)
-}
-
-func write(t *testing.T, ws, rel string, data []byte) {
-	t.Helper()
-	p := filepath.Join(ws, filepath.FromSlash(rel))
-	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-	require.NoError(t, os.WriteFile(p, data, 0o644))
 }

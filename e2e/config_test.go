@@ -3,8 +3,6 @@ package e2e
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -123,20 +121,15 @@ binding = "BANK"
 certificate_id = "cert-123"
 `
 
-// write puts content at ws/name, creating directories.
-func writeFile(t *testing.T, ws, name, content string) {
-	t.Helper()
-	p := filepath.Join(ws, filepath.FromSlash(name))
-	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
-}
-
+// siteFiles writes a static site under public/, with an .assetsignore that
+// leaves out the source map and the drafts.
 func siteFiles(t *testing.T, ws string) {
-	writeFile(t, ws, "public/index.html", "<h1>shop</h1>")
-	writeFile(t, ws, "public/css/app.css", "body{margin:0}")
-	writeFile(t, ws, "public/app.js.map", "{}")
-	writeFile(t, ws, "public/drafts/wip.html", "wip")
-	writeFile(t, ws, "public/.assetsignore", "# not served\n*.map\ndrafts/\n")
+	t.Helper()
+	write(t, ws, "public/index.html", []byte("<h1>shop</h1>"))
+	write(t, ws, "public/css/app.css", []byte("body{margin:0}"))
+	write(t, ws, "public/app.js.map", []byte("{}"))
+	write(t, ws, "public/drafts/wip.html", []byte("wip"))
+	write(t, ws, "public/.assetsignore", []byte("# not served\n*.map\ndrafts/\n"))
 }
 
 func hash32(s string) string {
@@ -160,7 +153,7 @@ func TestConfigJSONCAndTOMLGiveIdenticalVersions(t *testing.T) {
 	for file, content := range map[string]string{"wrangler.jsonc": everyKindJSONC, "wrangler.toml": everyKindTOML} {
 		cf := newCloudflare(t)
 		ws := workspace(t, "esm-multi")
-		writeFile(t, ws, file, content)
+		write(t, ws, file, []byte(content))
 		siteFiles(t, ws)
 		r := pushJob(t, cf, ws, map[string]string{"worker": "", "vars": "API_BASE: https://override.example.com\n"}).exec(t, ctxFor(t))
 		require.Equal(t, 0, r.Code, r.Stdout)
@@ -199,7 +192,7 @@ func TestAssetsUploadedOnceAndIgnoreFileHonoured(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
 	ws := workspace(t, "esm-multi")
-	writeFile(t, ws, "wrangler.json", `{"name":"site","assets":{"directory":"public","binding":"ASSETS"}}`)
+	write(t, ws, "wrangler.json", []byte(`{"name":"site","assets":{"directory":"public","binding":"ASSETS"}}`))
 	siteFiles(t, ws)
 	in := map[string]string{"worker": "", "tag": "v1"}
 	r := pushJob(t, cf, ws, in).exec(t, ctxFor(t))
@@ -228,7 +221,7 @@ func TestAssetsUploadedOnceAndIgnoreFileHonoured(t *testing.T) {
 	assert.Len(t, cf.Versions("site"), 2)
 
 	// One changed file: only it is sent.
-	writeFile(t, ws, "public/index.html", "<h1>shop v3</h1>")
+	write(t, ws, "public/index.html", []byte("<h1>shop v3</h1>"))
 	cf.ResetRequests()
 	r = pushJob(t, cf, ws, map[string]string{"worker": "", "tag": "v3"}).exec(t, ctxFor(t))
 	require.Equal(t, 0, r.Code, r.Stdout)
@@ -336,11 +329,14 @@ func TestWorkerByIDDeploysByName(t *testing.T) {
 	deps := cf.Deployments("shop")
 	require.NotEmpty(t, deps)
 	assert.Equal(t, r.Outputs["version-id"], deps[len(deps)-1].Versions[0].VersionID)
+	scripts := 0
 	for _, q := range cf.Requests() {
 		if strings.Contains(q.Path, "/scripts/") {
+			scripts++
 			assert.Contains(t, q.Path, "/scripts/shop/", "deployments go by name")
 		}
 	}
+	assert.Positive(t, scripts, "the deployment went through /scripts/")
 }
 
 func TestBrokenConfigFailsBeforeAnyWrite(t *testing.T) {
@@ -361,7 +357,7 @@ func TestBrokenConfigFailsBeforeAnyWrite(t *testing.T) {
 			t.Parallel()
 			cf := newCloudflare(t)
 			ws := workspace(t, "esm-multi")
-			writeFile(t, ws, tc.file, tc.content)
+			write(t, ws, tc.file, []byte(tc.content))
 			in := map[string]string{"worker": ""}
 			for k, v := range tc.inputs {
 				in[k] = v
@@ -381,7 +377,7 @@ func TestWranglerEnvNaming(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
 	ws := workspace(t, "esm-multi")
-	writeFile(t, ws, "wrangler.toml", "name = \"shop\"\ncompatibility_flags = [\"nodejs_compat\"]\n[vars]\nTOP = \"1\"\n[env.staging.vars]\nSTAGE = \"s\"\n")
+	write(t, ws, "wrangler.toml", []byte("name = \"shop\"\ncompatibility_flags = [\"nodejs_compat\"]\n[vars]\nTOP = \"1\"\n[env.staging.vars]\nSTAGE = \"s\"\n"))
 	r := pushJob(t, cf, ws, map[string]string{"worker": "", "wrangler-env": "staging"}).exec(t, ctxFor(t))
 	require.Equal(t, 0, r.Code, r.Stdout)
 	assert.Equal(t, "shop-staging", r.Outputs["worker-name"])

@@ -82,6 +82,7 @@ func TestPersistentOutageFailsWithOneError(t *testing.T) {
 	assert.Contains(t, errs[0], "8 attempts")
 	assert.Empty(t, cf.writes(), "nothing is written while every read fails")
 	assert.Empty(t, cf.Workers())
+	require.NotEmpty(t, cf.Requests(), "the run reached the API")
 	for _, q := range cf.Requests() {
 		assert.Equal(t, "status", q.Fault, "every request got the 503: %s %s", q.Method, q.Path)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,6 @@ import (
 // calls, served under /api/v3 like GitHub Enterprise Server (a path prefix
 // catches absolute endpoint paths). Pass URL as GITHUB_API_URL.
 type fakeGitHub struct {
-	t   *testing.T
 	URL string
 
 	mu sync.Mutex
@@ -61,7 +61,7 @@ const actionsBot = "github-actions[bot]"
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
 	t.Helper()
-	g := &fakeGitHub{t: t, comments: map[int][]*ghComment{}, nextID: 1000, auth: map[string]bool{}}
+	g := &fakeGitHub{comments: map[int][]*ghComment{}, nextID: 1000, auth: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user", g.user)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", g.listComments)
@@ -160,13 +160,7 @@ func (g *fakeGitHub) author() string {
 
 func (g *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
 	number, _ := strconv.Atoi(r.PathValue("number"))
-	perPage, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
-	if perPage <= 0 {
-		perPage = 30
-	}
-	perPage = min(perPage, 100)
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	page = max(page, 1)
+	perPage, page := pageParams(r.URL.Query())
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	all := g.comments[number]
@@ -179,6 +173,17 @@ func (g *fakeGitHub) listComments(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", fmt.Sprintf(`<http://%s/api/v3%s?per_page=%d&page=%d>; rel="next"`, r.Host, r.URL.Path, perPage, page+1))
 	}
 	writeJSON(w, 200, out)
+}
+
+// pageParams reads GitHub's paging parameters: per_page (default 30, at most
+// 100) and page (from 1).
+func pageParams(q url.Values) (perPage, page int) {
+	perPage, _ = strconv.Atoi(q.Get("per_page"))
+	if perPage <= 0 {
+		perPage = 30
+	}
+	page, _ = strconv.Atoi(q.Get("page"))
+	return min(perPage, 100), max(page, 1)
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
@@ -313,13 +318,7 @@ func isHexSHA(s string) bool {
 // 100) and page.
 func (g *fakeGitHub) listDeployments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	perPage, _ := strconv.Atoi(q.Get("per_page"))
-	if perPage <= 0 {
-		perPage = 30
-	}
-	perPage = min(perPage, 100)
-	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 1)
+	perPage, page := pageParams(q)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var all []map[string]any

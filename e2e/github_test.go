@@ -337,7 +337,8 @@ func TestGitHubServerErrorsDegradeToWarning(t *testing.T) {
 	assert.NotEmpty(t, r.Summary)
 }
 
-// TestDeploymentStatusPerStage needs the staged rollout (issue 3).
+// TestDeploymentStatusPerStage: a staged rollout (issue 3) posts an
+// in_progress status per stage and ends in success.
 func TestDeploymentStatusPerStage(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
@@ -359,8 +360,8 @@ func TestDeploymentStatusPerStage(t *testing.T) {
 	t.Logf("statuses: %q", got)
 }
 
-// TestDeploymentFailureAfterRollback needs the staged rollout (issue 3): a
-// failing health check rolls back, and the GitHub Deployment ends in failure.
+// TestDeploymentFailureAfterRollback: in a staged rollout (issue 3) a failing
+// health check rolls back, and the GitHub Deployment ends in failure.
 func TestDeploymentFailureAfterRollback(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)

@@ -96,6 +96,30 @@ func (r *run) errors() []string {
 	return out
 }
 
+// errorTexts returns the ::error:: lines with the workflow-command escapes
+// (%25, %0D, %0A) undone.
+func (r *run) errorTexts() []string {
+	var out []string
+	for _, l := range r.errors() {
+		out = append(out, unescapeAnnotation(l))
+	}
+	return out
+}
+
+// unescapeAnnotation undoes the workflow-command escaping of a message
+// (%25, %0D, %0A), so tests can match the text a user sees.
+func unescapeAnnotation(s string) string {
+	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(s)
+}
+
+// write puts data at dir/rel (slash-separated), creating directories.
+func write(t testing.TB, dir, rel string, data []byte) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+}
+
 // assertNoSecrets checks that the API and GitHub tokens appear nowhere but in
 // the ::add-mask:: commands (which the runner consumes and never shows), and
 // that they were masked before any other line was printed.
@@ -116,6 +140,7 @@ func assertNoSecrets(t *testing.T, r *run) {
 	}
 	for name, v := range r.Outputs {
 		assert.NotContains(t, v, testToken, "output %s", name)
+		assert.NotContains(t, v, testGitHubToken, "output %s", name)
 	}
 	assert.NotContains(t, r.Summary, testToken)
 	assert.NotContains(t, r.Summary, testGitHubToken)
@@ -134,13 +159,15 @@ type job struct {
 	Outside bool
 }
 
-// exec runs the binary with the runner's conventions and parses its files.
-func (j job) exec(t testing.TB, ctx context.Context) *run {
+// environ returns the process environment of j with the runner's
+// conventions: INPUT_* (upper case, hyphens kept), GITHUB_*, and the
+// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files in dir, created empty (see
+// readRunnerFiles). Outside leaves out GITHUB_* and the files. exec and start
+// both use it, so a synchronous and an asynchronous run see the same runner.
+func (j job) environ(t testing.TB, dir string) []string {
 	t.Helper()
-	tmp := t.TempDir()
-	outFile := filepath.Join(tmp, "set_output")
-	sumFile := filepath.Join(tmp, "step_summary")
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}
+	outFile, sumFile := filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	if !j.Outside {
 		env = append(env,
 			"GITHUB_ACTIONS=true", "CI=true",
@@ -166,8 +193,25 @@ func (j job) exec(t testing.TB, ctx context.Context) *run {
 	for k, v := range j.Env {
 		env = append(env, k+"="+v)
 	}
+	return env
+}
+
+// readRunnerFiles fills r's Outputs and Summary from the files environ set up
+// in dir.
+func readRunnerFiles(t testing.TB, dir string, r *run) {
+	t.Helper()
+	r.Outputs = parseOutputs(t, filepath.Join(dir, "set_output"))
+	s, err := os.ReadFile(filepath.Join(dir, "step_summary"))
+	require.NoError(t, err)
+	r.Summary = string(s)
+}
+
+// exec runs the binary with the runner's conventions and parses its files.
+func (j job) exec(t testing.TB, ctx context.Context) *run {
+	t.Helper()
+	tmp := t.TempDir()
 	cmd := exec.CommandContext(ctx, binPath, j.Args...)
-	cmd.Env = env
+	cmd.Env = j.environ(t, tmp)
 	cmd.Dir = j.Workspace
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
@@ -183,10 +227,7 @@ func (j job) exec(t testing.TB, ctx context.Context) *run {
 		t.Fatalf("failed to run the action: %v", err)
 	}
 	if !j.Outside {
-		r.Outputs = parseOutputs(t, outFile)
-		s, err := os.ReadFile(sumFile)
-		require.NoError(t, err)
-		r.Summary = string(s)
+		readRunnerFiles(t, tmp, r)
 	}
 	return r
 }

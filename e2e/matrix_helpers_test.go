@@ -192,26 +192,22 @@ func versionsByTag(cf *cloudflare, worker string) map[string]int {
 // requestLog renders the emulator's and the proxy's requests for failure messages.
 func requestLog(cf *cloudflare, gh *ghProxy) string {
 	var b strings.Builder
-	for _, q := range cf.Requests() {
-		b.WriteString("  cf " + q.Method + " " + q.Path)
-		if q.RawQuery != "" {
-			b.WriteString("?" + q.RawQuery)
+	line := func(who, method, path, rawQuery, fault string) {
+		b.WriteString("  " + who + " " + method + " " + path)
+		if rawQuery != "" {
+			b.WriteString("?" + rawQuery)
 		}
-		if q.Fault != "" {
-			b.WriteString("  [" + q.Fault + "]")
+		if fault != "" {
+			b.WriteString("  [" + fault + "]")
 		}
 		b.WriteString("\n")
 	}
+	for _, q := range cf.Requests() {
+		line("cf", q.Method, q.Path, q.RawQuery, q.Fault)
+	}
 	if gh != nil {
 		for _, q := range gh.records() {
-			b.WriteString("  gh " + q.Method + " " + q.Path)
-			if q.RawQuery != "" {
-				b.WriteString("?" + q.RawQuery)
-			}
-			if q.Fault != "" {
-				b.WriteString("  [" + q.Fault + "]")
-			}
-			b.WriteString("\n")
+			line("gh", q.Method, q.Path, q.RawQuery, q.Fault)
 		}
 	}
 	return b.String()

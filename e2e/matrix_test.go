@@ -63,7 +63,7 @@ var (
 	// A Worker with static assets (wrangler.json): upload session and upload.
 	scAssets = scenario{name: "assets", worker: "shop", tags: []string{pushSHA}, newDeployments: 1,
 		setup: func(t *testing.T, m *matrixEnv) job {
-			writeFile(t, m.ws, "wrangler.json", `{"name":"shop","assets":{"directory":"public","binding":"ASSETS"}}`)
+			write(t, m.ws, "wrangler.json", []byte(`{"name":"shop","assets":{"directory":"public","binding":"ASSETS"}}`))
 			siteFiles(t, m.ws)
 			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true", "worker": ""})
 		}}

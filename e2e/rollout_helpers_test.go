@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -109,11 +107,12 @@ func (c *cloudflare) deploymentWrites() int {
 
 // asyncRun is the binary running in the background, for signal tests.
 type asyncRun struct {
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	outDir string
-	done   chan struct{}
-	code   int
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	outDir  string
+	outside bool
+	done    chan struct{}
+	code    int
 }
 
 type syncBuffer struct {
@@ -128,29 +127,15 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// start runs j like exec does (the runner's environment and files), without
-// waiting for it. harness_test.go's exec is synchronous, so this mirrors its
-// environment for the runs that need a signal.
+// start runs j like exec does (the same environment, from job.environ),
+// without waiting for it: for the runs that need a signal. The cleanup kills
+// a run the test did not wait for.
 func (j job) start(t *testing.T) *asyncRun {
 	t.Helper()
 	tmp := t.TempDir()
-	outFile, sumFile := filepath.Join(tmp, "set_output"), filepath.Join(tmp, "step_summary")
-	require.NoError(t, os.WriteFile(outFile, nil, 0o644))
-	require.NoError(t, os.WriteFile(sumFile, nil, 0o644))
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp,
-		"GITHUB_ACTIONS=true", "CI=true", "GITHUB_WORKSPACE=" + j.Workspace, "GITHUB_EVENT_NAME=" + j.Event,
-		"GITHUB_SHA=" + j.SHA, "GITHUB_REF=refs/heads/main", "GITHUB_REPOSITORY=octo/shop",
-		"GITHUB_RUN_ID=4242", "GITHUB_RUN_ATTEMPT=1", "GITHUB_SERVER_URL=https://github.com", "GITHUB_API_URL=https://api.github.com",
-		"GITHUB_OUTPUT=" + outFile, "GITHUB_STEP_SUMMARY=" + sumFile}
-	if j.Payload != "" {
-		env = append(env, "GITHUB_EVENT_PATH="+j.Payload)
-	}
-	for k, v := range j.Inputs {
-		env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
-	}
 	cmd := exec.Command(binPath, j.Args...)
-	cmd.Env, cmd.Dir = env, j.Workspace
-	a := &asyncRun{cmd: cmd, out: &syncBuffer{}, outDir: tmp, done: make(chan struct{})}
+	cmd.Env, cmd.Dir = j.environ(t, tmp), j.Workspace
+	a := &asyncRun{cmd: cmd, out: &syncBuffer{}, outDir: tmp, outside: j.Outside, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = a.out, a.out
 	require.NoError(t, cmd.Start())
 	go func() {
@@ -184,10 +169,10 @@ func (a *asyncRun) wait(t *testing.T, timeout time.Duration) *run {
 	case <-time.After(timeout):
 		t.Fatalf("the action did not exit within %s:\n%s", timeout, a.out.String())
 	}
-	r := &run{Code: a.code, Stdout: a.out.String(), Outputs: parseOutputs(t, filepath.Join(a.outDir, "set_output"))}
-	s, err := os.ReadFile(filepath.Join(a.outDir, "step_summary"))
-	require.NoError(t, err)
-	r.Summary = string(s)
+	r := &run{Code: a.code, Stdout: a.out.String()}
+	if !a.outside {
+		readRunnerFiles(t, a.outDir, r)
+	}
 	return r
 }
 
@@ -201,15 +186,4 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// errorTexts returns the ::error:: messages with the workflow-command
-// escapes (%25, %0D, %0A) undone.
-func (r *run) errorTexts() []string {
-	un := strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%")
-	var out []string
-	for _, l := range r.errors() {
-		out = append(out, un.Replace(l))
-	}
-	return out
 }

@@ -143,10 +143,12 @@ func TestRolloutSIGINTRestoresBaselineWithin5s(t *testing.T) {
 	cf := newCloudflare(t)
 	ws := workspace(t, "esm-multi")
 	base := seedBaseline(t, cf, ws)
+	health := newHealth(t, 200)
 	run := pushJob(t, cf, ws, map[string]string{"deploy": "true", "stages": "10%@1m, 100%", "health-check-interval": "100ms",
-		"health-check-url": newHealth(t, 200).URL}).start(t)
+		"health-check-url": health.URL}).start(t)
 	waitFor(t, 30*time.Second, "the 10% stage", func() bool { return len(cf.Deployments("shop")) == 2 })
-	time.Sleep(200 * time.Millisecond) // mid-hold, between checks
+	// Mid-hold: the 1m hold is running its health checks.
+	waitFor(t, 30*time.Second, "a health check of the 10% hold", func() bool { return len(health.Headers()) >= 1 })
 	sent := time.Now()
 	run.signal(t, syscall.SIGINT)
 	waitFor(t, 5*time.Second, "the baseline at 100% again", func() bool {
@@ -168,10 +170,15 @@ func TestRolloutSIGINTDuringAPIRequestRestoresBaseline(t *testing.T) {
 	cf := newCloudflare(t)
 	ws := workspace(t, "esm-multi")
 	base := seedBaseline(t, cf, ws)
+	// The write of the 100% stage hangs (a slow API) when SIGINT arrives.
+	// Both faults are in place before the run starts, so the end of the
+	// 500ms hold cannot outrun them: the first (1ms) is used up by the 10%
+	// write, the second holds the 100% write for a minute.
+	const deployments = "/accounts/*/workers/scripts/*/deployments"
+	cf.InjectFault(emulator.Fault{Method: "POST", Path: deployments, Times: 1, Kind: emulator.FaultLatency, Latency: time.Millisecond})
+	cf.InjectFault(emulator.Fault{Method: "POST", Path: deployments, Times: 1, Kind: emulator.FaultLatency, Latency: time.Minute})
 	run := pushJob(t, cf, ws, map[string]string{"deploy": "true", "stages": "10%@500ms, 100%"}).start(t)
 	waitFor(t, 30*time.Second, "the 10% stage", func() bool { return len(cf.Deployments("shop")) == 2 })
-	// The write of the 100% stage hangs (a slow API) when SIGINT arrives.
-	cf.InjectFault(emulator.Fault{Method: "POST", Path: "/accounts/*/workers/scripts/*/deployments", Times: 1, Kind: emulator.FaultLatency, Latency: time.Minute})
 	waitFor(t, 10*time.Second, "the hanging 100% write", func() bool {
 		for _, q := range cf.Requests() {
 			if q.Method == "POST" && strings.HasSuffix(q.Path, "/deployments") && q.Fault == "" && q.Status == 0 {
@@ -198,13 +205,21 @@ func TestRolloutLeavesForeignDeploymentUntouched(t *testing.T) {
 	ws := workspace(t, "esm-multi")
 	base := seedBaseline(t, cf, ws)
 	health := newHealth(t, 200)
-	var foreign string
+	// The hook runs on the health endpoint's goroutine: the ID comes back
+	// over a channel, which also proves the hand-made rollback happened.
+	foreignCh := make(chan string, 1)
 	health.onCheck = func(n int) {
 		if n == 1 { // someone rolls back by hand during the first hold
-			foreign = cf.deployAs(t, "shop", split{base: 100})
+			foreignCh <- cf.deployAs(t, "shop", split{base: 100})
 		}
 	}
 	r := pushJob(t, cf, ws, staged(map[string]string{"health-check-url": health.URL})).exec(t, ctxFor(t))
+	var foreign string
+	select {
+	case foreign = <-foreignCh:
+	default:
+		t.Fatalf("no foreign deployment was made during the first hold:\n%s", r.Stdout)
+	}
 	assert.Equal(t, 1, r.Code, r.Stdout)
 	require.Len(t, r.errors(), 1, r.Stdout)
 	assert.Contains(t, r.errorTexts()[0], "the live deployment changed before stage 2 (50%)")
@@ -281,6 +296,7 @@ func TestPromoteByPrefixAndTag(t *testing.T) {
 	deps := cf.Deployments("shop")
 	assert.Equal(t, map[string]float64{v1: 50, v2: 50}, splitOf(deps[len(deps)-2]))
 	assert.Equal(t, map[string]float64{v1: 100}, splitOf(deps[len(deps)-1]))
+	assert.Equal(t, 2, cf.deploymentWrites(), "one deployment per stage")
 	for _, w := range cf.writes() {
 		assert.True(t, strings.HasSuffix(w.Path, "/deployments"), "only deployments are written: %s %s", w.Method, w.Path)
 	}

@@ -119,15 +119,15 @@ func Run(ctx context.Context, env Env) int {
 	if client != nil && res != nil {
 		res.Requests = client.Requests()
 	}
-	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
-		reportGitHub(ctx, action, obs, res, runErr)
-	}
 	// The failure is redacted like everything bound for GitHub: an API error
 	// could echo a secret value (the runner masks the log, but not a value
 	// that the summary has escaped).
 	failure := ""
 	if runErr != nil {
 		failure = obs.redact(report.Advice(runErr))
+	}
+	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
+		reportGitHub(ctx, obs, res, runErr, failure)
 	}
 	writeResults(action, env, res, ev, failure)
 	if runErr != nil {

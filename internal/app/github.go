@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/workers-deploy/workers-deploy/internal/comment"
 	"github.com/workers-deploy/workers-deploy/internal/ghdeploy"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
@@ -113,12 +111,9 @@ func (g *githubReporter) StageFinished(res *pipeline.Result, st pipeline.StageRe
 
 // reportGitHub writes the sticky PR comment and finishes the GitHub Deployment
 // (issue 4). Failures are warnings: they never fail a good deploy. It sets
-// res.CommentURL when a comment was written.
-func reportGitHub(ctx context.Context, action *githubactions.Action, g *githubReporter, res *pipeline.Result, runErr error) {
-	failure := ""
-	if runErr != nil {
-		failure = g.redact(report.Advice(runErr))
-	}
+// res.CommentURL when a comment was written. failure is the redacted advice
+// for a failed run ("" on success), shared with the summary and ::error::.
+func reportGitHub(ctx context.Context, g *githubReporter, res *pipeline.Result, runErr error, failure string) {
 	// Reporting outlives a cancelled run: the final state is what users need.
 	ctx = context.WithoutCancel(ctx)
 	g.finishDeployment(ctx, res, runErr, failure)
@@ -135,7 +130,8 @@ func (g *githubReporter) finishDeployment(ctx context.Context, res *pipeline.Res
 	}
 	ctx, cancel := context.WithTimeout(ctx, deploymentTimeout)
 	defer cancel()
-	out, err := g.tracker.Finish(ctx, res, runErr, github.CutRunes(failure, github.MaxStatusDescription))
+	// The client cuts the description to GitHub's 140 characters.
+	out, err := g.tracker.Finish(ctx, res, runErr, failure)
 	if err != nil {
 		g.warn("could not record the GitHub Deployment", err, "deployments: write")
 		return
@@ -180,7 +176,8 @@ func (g *githubReporter) writeComment(ctx context.Context, res *pipeline.Result,
 
 // warn prints one ::warning:: for a reporting failure. A permission error
 // names the permission the job lacks, and on fork pull requests says why the
-// token is read-only. The job summary always has the report.
+// token is read-only; a create of unknown outcome says where to look. The
+// job summary always has the report.
 func (g *githubReporter) warn(what string, err error, permission string) {
 	msg := fmt.Sprintf("%s: %s", what, err)
 	if github.IsPermission(err) && permission != "" {
@@ -188,6 +185,9 @@ func (g *githubReporter) warn(what string, err error, permission string) {
 		if g.ev.IsFork() && !g.ev.IsPullRequestTarget() {
 			msg += ". This pull request comes from a fork, and GitHub gives fork runs of `pull_request` a read-only token: post the report from a `workflow_run` job instead (see the README)"
 		}
+	}
+	if errors.Is(err, github.ErrUnknownOutcome) {
+		msg += ". GitHub may have applied the request anyway (nothing was re-sent, so there is no duplicate): the pull request may already show the comment, or the repository's deployments one without a final status"
 	}
 	msg += ". The deploy result is unaffected; the job summary has the full report."
 	g.action.Warningf("%s", g.redact(msg))

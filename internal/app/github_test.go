@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -35,6 +36,8 @@ func TestWarn(t *testing.T) {
 			[]string{"`permissions: pull-requests: write`"}, []string{"fork"}},
 		{"not a permission problem", forkPR("pull_request"), &github.APIError{Method: "GET", Path: "/x", Status: 502},
 			[]string{"502 Bad Gateway", "job summary has the full report"}, []string{"permissions:"}},
+		{"unknown outcome says where to look", forkPR("pull_request"), &github.APIError{Method: "POST", Path: "/repos/o/r/issues/3/comments", Err: fmt.Errorf("%w (could not check whether it was: timeout): EOF", github.ErrUnknownOutcome)},
+			[]string{"may or may not have been applied", "nothing was re-sent", "the pull request may already show the comment"}, []string{"permissions:"}},
 		{"token in an error is redacted", &ghevent.Context{}, errors.New("echo ghs_secretToken123 and cf-token-abcdef"),
 			[]string{"echo *** and ***"}, []string{"ghs_secretToken123", "cf-token-abcdef"}},
 	}

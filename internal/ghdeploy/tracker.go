@@ -289,7 +289,7 @@ func WorkerURL(previewURL, worker string) string {
 		return ""
 	}
 	label, rest, ok := strings.Cut(u.Hostname(), ".")
-	if !ok || !strings.HasSuffix(rest, "workers.dev") {
+	if !ok || !strings.HasSuffix(rest, ".workers.dev") {
 		return ""
 	}
 	prefix, name, ok := strings.Cut(label, "-")

@@ -211,6 +211,8 @@ func TestWorkerURL(t *testing.T) {
 		{"hyphenated worker", "https://182bd5e5-my-shop.acme.workers.dev", "my-shop", "https://my-shop.acme.workers.dev"},
 		{"other worker", "https://182bd5e5-other.acme.workers.dev", "shop", ""},
 		{"not workers.dev", "https://182bd5e5-shop.example.com", "shop", ""},
+		{"a domain that only ends like workers.dev", "https://182bd5e5-shop.acme.notworkers.dev", "shop", ""},
+		{"no account subdomain", "https://182bd5e5-shop.workers.dev", "shop", ""},
 		{"empty", "", "shop", ""},
 	}
 	for _, tc := range cases {

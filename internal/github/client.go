@@ -43,10 +43,6 @@ func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 	return func(o *options) { o.retry.sleep = sleep }
 }
 
-// WithRetryBudget bounds the total time one call may spend waiting between
-// retries; a Retry-After beyond it ends the retries at once.
-func WithRetryBudget(d time.Duration) Option { return func(o *options) { o.retry.budget = d } }
-
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
 
@@ -193,8 +189,9 @@ func (c *Client) ListComments(ctx context.Context, owner, repo string, number in
 // https://docs.github.com/rest/issues/comments#create-an-issue-comment
 func (c *Client) CreateComment(ctx context.Context, owner, repo string, number int, body string, mine func(Comment) bool) (Comment, error) {
 	var found Comment
+	var check outcomeCheck
 	if mine != nil {
-		ctx = withOutcomeCheck(ctx, func(ctx context.Context) (bool, error) {
+		check = func(ctx context.Context) (bool, error) {
 			list, err := c.ListComments(ctx, owner, repo, number)
 			if err != nil {
 				return false, err
@@ -206,9 +203,11 @@ func (c *Client) CreateComment(ctx context.Context, owner, repo string, number i
 				}
 			}
 			return false, nil
-		})
+		}
 	}
+	ctx, call := withCreate(ctx, check)
 	ic, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: gh.String(body)})
+	err = call.result(err)
 	if errors.Is(err, errApplied) {
 		return found, nil
 	}
@@ -304,14 +303,17 @@ func (c *Client) CreateDeployment(ctx context.Context, owner, repo string, r Dep
 		req.Payload = payload
 	}
 	var found Deployment
+	var check outcomeCheck
 	if r.Nonce != "" {
-		ctx = withOutcomeCheck(ctx, func(ctx context.Context) (bool, error) {
+		check = func(ctx context.Context) (bool, error) {
 			d, ok, err := c.findDeployment(ctx, owner, repo, r)
 			found = d
 			return ok, err
-		})
+		}
 	}
+	ctx, call := withCreate(ctx, check)
 	d, _, err := c.gh.Repositories.CreateDeployment(ctx, owner, repo, req)
+	err = call.result(err)
 	if errors.Is(err, errApplied) {
 		return found, nil
 	}

@@ -338,3 +338,72 @@ func TestIsCommitSHA(t *testing.T) {
 	assert.False(t, isCommitSHA("refs/heads/main"))
 	assert.False(t, isCommitSHA(strings.Repeat("g", 40)))
 }
+
+// TestCreateOutcomeSurvivesTheContextEnding: when the call's context ends
+// while a create's outcome is unknown (during the lookup, or during the POST
+// of a create nothing can look up), the error still wraps ErrUnknownOutcome.
+// go-github answers any transport error with ctx.Err() once the context is
+// done, which used to drop it.
+func TestCreateOutcomeSurvivesTheContextEnding(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		// during is the request that ends the context: the lookup (GET) or
+		// the create itself (POST).
+		during string
+		call   func(ctx context.Context, c *Client) error
+	}{
+		{
+			name: "comment: the lookup is cut short", during: "GET",
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.CreateComment(ctx, "o", "r", 7, "<!-- m -->\nbody", mineTest)
+				return err
+			},
+		},
+		{
+			name: "deployment: the lookup is cut short", during: "GET",
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.CreateDeployment(ctx, "o", "r", DeploymentRequest{Ref: "main", Environment: "preview", Nonce: "n1"})
+				return err
+			},
+		},
+		{
+			name: "comment without a lookup: the create is cut short", during: "POST",
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.CreateComment(ctx, "o", "r", 7, "body", nil)
+				return err
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, mux, _ := setup(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			// endCall ends the client's context while the request is in
+			// flight, then hangs up without an answer.
+			endCall := func(w http.ResponseWriter) {
+				cancel()
+				hangUpTest(t, w)
+			}
+			post := func(w http.ResponseWriter, r *http.Request) {
+				if tc.during == "POST" {
+					endCall(w)
+					return
+				}
+				hangUpTest(t, w) // a reset: the outcome is unknown
+			}
+			get := func(w http.ResponseWriter, r *http.Request) { endCall(w) }
+			mux.HandleFunc("POST /repos/o/r/issues/7/comments", post)
+			mux.HandleFunc("POST /repos/o/r/deployments", post)
+			mux.HandleFunc("GET /repos/o/r/issues/7/comments", get)
+			mux.HandleFunc("GET /repos/o/r/deployments", get)
+			err := tc.call(ctx, c)
+			require.Error(t, err)
+			t.Logf("error: %v", err)
+			assert.ErrorIs(t, err, ErrUnknownOutcome)
+			assert.NotContains(t, err.Error(), testToken)
+		})
+	}
+}

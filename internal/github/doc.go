@@ -10,5 +10,7 @@
 // that may have come after GitHub applied them (a broken connection, a 5xx):
 // the client first looks for the result (the caller's comment by marker and
 // identity, the deployment by the nonce in its payload) and re-sends only when
-// it is not there. A failed lookup ends the call with ErrUnknownOutcome.
+// it is not there. A failed lookup, or a broken connection on a create that
+// nothing can look up, ends the call with ErrUnknownOutcome. Deployment
+// statuses are re-sent like any other request: a duplicate is harmless.
 package github

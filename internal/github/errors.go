@@ -9,10 +9,12 @@ import (
 )
 
 // ErrUnknownOutcome is wrapped by the error of a create (POST) that may or
-// may not have been applied by GitHub: the connection broke after the request
-// may have been sent, or GitHub answered 5xx, and looking for the result
-// (see CreateComment and CreateDeployment) failed or was not possible. Such a
-// request is never re-sent blindly.
+// may not have been applied by GitHub, when looking for the result (see
+// CreateComment and CreateDeployment) could not settle it: the lookup after a
+// broken connection or a 5xx failed, or the connection broke and nothing can
+// look (no marker or nonce, or the call's context ended). Such a request is
+// never re-sent blindly. (A 5xx on a create that nothing can look up is
+// returned as that answer's *APIError, not re-sent.)
 var ErrUnknownOutcome = errors.New("the request may or may not have been applied by GitHub")
 
 // APIError is a failed GitHub API call. Status is 0 when no HTTP answer came

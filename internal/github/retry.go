@@ -55,10 +55,10 @@ const rateLimitedHeader = "X-Workers-Deploy-Rate-Limited"
 // A create (any POST but a deployment status, see repeatablePost) is never
 // re-sent blindly after a failure that may have come after GitHub applied it
 // (a network error once the request may have been sent, or a 5xx): the
-// request's outcomeCheck (withOutcomeCheck) looks for the result first, and
-// only when it finds none is the request sent again. A create without a check
-// is not re-sent after such a failure. Rate limits are rejections before any
-// processing: those are re-sent as they are.
+// outcomeCheck of the request's createCall (withCreate) looks for the result
+// first, and only when it finds none is the request sent again. A create
+// without a check is not re-sent after such a failure. Rate limits are
+// rejections before any processing: those are re-sent as they are.
 type retryTransport struct {
 	next   http.RoundTripper
 	policy retryPolicy
@@ -69,11 +69,33 @@ type retryTransport struct {
 // the lookup itself failed.
 type outcomeCheck func(ctx context.Context) (applied bool, err error)
 
-type checkKey struct{}
+// createCall links one create call of the Client to the transport.
+type createCall struct {
+	// check looks for the result; nil when nothing can.
+	check outcomeCheck
+	// err is how the transport ended the call when its outcome was unknown
+	// (an error wrapping ErrUnknownOutcome, or errApplied). go-github answers
+	// every transport error with ctx.Err() once ctx is done, which would
+	// lose it (see result).
+	err error
+}
 
-// withOutcomeCheck attaches check to the requests made with ctx.
-func withOutcomeCheck(ctx context.Context, check outcomeCheck) context.Context {
-	return context.WithValue(ctx, checkKey{}, check)
+type callKey struct{}
+
+// withCreate attaches a createCall with check (nil: nothing can look) to
+// the requests made with the returned context.
+func withCreate(ctx context.Context, check outcomeCheck) (context.Context, *createCall) {
+	call := &createCall{check: check}
+	return context.WithValue(ctx, callKey{}, call), call
+}
+
+// result is the error of the call: the transport's own when it ended the
+// call with an unknown outcome or found the result, else err (go-github's).
+func (c *createCall) result(err error) error {
+	if err != nil && c.err != nil {
+		return c.err
+	}
+	return err
 }
 
 // errApplied is returned by the transport when an outcome check found the
@@ -81,16 +103,24 @@ func withOutcomeCheck(ctx context.Context, check outcomeCheck) context.Context {
 var errApplied = errors.New("an earlier attempt of the request had been applied")
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// create: a POST whose failure may leave its outcome unknown. The GETs
+	// of a check carry the createCall too, but are no creates.
+	create := req.Method == http.MethodPost && !repeatablePost(req)
+	call, _ := req.Context().Value(callKey{}).(*createCall)
+	if !create || call == nil {
+		return t.roundTrip(req, create, nil)
+	}
+	resp, err := t.roundTrip(req, create, call.check)
+	if errors.Is(err, ErrUnknownOutcome) || errors.Is(err, errApplied) {
+		call.err = err
+	}
+	return resp, err
+}
+
+// roundTrip sends req with retries; check is the create's outcomeCheck.
+func (t *retryTransport) roundTrip(req *http.Request, create bool, check outcomeCheck) (*http.Response, error) {
 	p := t.policy
 	ctx := req.Context()
-	// create: a POST whose failure may leave its outcome unknown.
-	create := req.Method == http.MethodPost && !repeatablePost(req)
-	check, _ := ctx.Value(checkKey{}).(outcomeCheck)
-	if check != nil {
-		// The lookups the check makes are GETs; never let them inherit it.
-		inner := check
-		check = func(ctx context.Context) (bool, error) { return inner(context.WithValue(ctx, checkKey{}, nil)) }
-	}
 	var waited time.Duration
 	backoff := p.base
 	for attempt := 1; ; attempt++ {
