@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/workers-deploy/workers-deploy/internal/app"
+	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 )
 
 // version is set with -ldflags "-X main.version=…" by release builds.
@@ -23,7 +24,7 @@ func main() {
 		Args:     os.Args[1:],
 		Getenv:   os.Getenv,
 		Stdout:   os.Stdout,
-		ReadFile: os.ReadFile,
+		ReadFile: ghevent.ReadPayload,
 		Getwd:    os.Getwd,
 	})
 	stop()

@@ -27,9 +27,10 @@ var Version = "dev"
 
 // Env is the process as main sees it.
 type Env struct {
-	Args     []string
-	Getenv   func(string) string
-	Stdout   io.Writer
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	// ReadFile reads the event payload (ghevent.ReadPayload in main).
 	ReadFile func(string) ([]byte, error)
 	Getwd    func() (string, error)
 	Now      func() time.Time
@@ -115,7 +116,7 @@ func Run(ctx context.Context, env Env) int {
 	}
 
 	obs := githubObserver(ctx, con, cfg, ev, secretValues)
-	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, ReadFile: env.ReadFile, Now: env.Now, Observer: obs})
+	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, Now: env.Now, Observer: obs})
 	if client != nil && res != nil {
 		res.Requests = client.Requests()
 	}

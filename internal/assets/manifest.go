@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+	"github.com/workers-deploy/workers-deploy/internal/safefile"
 )
 
 // Limits of cloudflare-api.md §8 and §9.
@@ -24,6 +25,10 @@ const (
 	// MaxFiles: at most 20,000 files per manifest (the free plan's limit;
 	// paid plans allow 100,000 per version, but the manifest limit is 20,000).
 	MaxFiles = 20000
+	// MaxIgnoreBytes caps the read of .assetsignore: real ones are a few
+	// lines, and one that never ends (a link to /dev/zero) must not exhaust
+	// memory.
+	MaxIgnoreBytes = 1 << 20
 )
 
 // File is one asset of the manifest.
@@ -91,7 +96,15 @@ func Build(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("failed to read the assets directory %q: %w", dir, err)
 	}
 	var ig *Ignore
-	if b, err := os.ReadFile(filepath.Join(abs, IgnoreFile)); err == nil {
+	if _, err := os.Lstat(filepath.Join(abs, IgnoreFile)); err == nil {
+		// A regular file inside the assets directory, capped: a named pipe
+		// would block the run and a link to /dev/zero never end. A dangling
+		// link is an error too: the files it meant to leave out would be
+		// published.
+		b, err := safefile.ReadFile(root, IgnoreFile, MaxIgnoreBytes)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read %s in the assets directory %q: %w; make it a regular file inside the assets directory", IgnoreFile, dir, err)
+		}
 		if ig, err = ParseIgnore(string(b)); err != nil {
 			return nil, fmt.Errorf("failed to read the ignore rules of the assets directory %q: %w", dir, err)
 		}
@@ -174,8 +187,14 @@ func hashFile(p string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	// The size was checked before; a file growing meanwhile is cut short
+	// of reading without end.
+	n, err := io.Copy(h, io.LimitReader(f, MaxFileBytes))
+	if err != nil {
 		return "", err
+	}
+	if n >= MaxFileBytes {
+		return "", errors.New("the file grew to 25 MiB or more while it was read")
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32], nil
 }

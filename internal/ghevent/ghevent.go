@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/workers-deploy/workers-deploy/internal/safefile"
 )
 
 // Context is the run context of one workflow step.
@@ -60,8 +62,18 @@ type PullRequest struct {
 	} `json:"base"`
 }
 
+// MaxPayloadBytes caps the read of the event payload: GitHub caps webhook
+// payloads at 25 MB, and a payload path that never ends (a link to
+// /dev/zero) must not exhaust memory.
+const MaxPayloadBytes = 32 << 20
+
+// ReadPayload reads the event payload file at path: a regular file (a named
+// pipe would block the run, a device never end), at most MaxPayloadBytes.
+// The runner writes it outside the workspace, so it may lie anywhere.
+func ReadPayload(path string) ([]byte, error) { return safefile.ReadFile("", path, MaxPayloadBytes) }
+
 // Load builds the Context from GITHUB_* variables and the event payload file,
-// read with readFile (os.ReadFile in main). A missing payload file is not an
+// read with readFile (ReadPayload in main). A missing payload file is not an
 // error outside Actions.
 func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*Context, error) {
 	c := &Context{

@@ -24,9 +24,8 @@ var ErrWorkerNotFound = errors.New("the Worker does not exist")
 // Deps is what a run talks to.
 type Deps struct {
 	// API is nil only for a dry run without credentials.
-	API      API
-	Log      Logger
-	ReadFile func(string) ([]byte, error)
+	API API
+	Log Logger
 	// Now is the clock (time.Now in production).
 	Now func() time.Time
 	// Observer follows the rollout; nil means NopObserver.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -180,7 +179,7 @@ func config(t *testing.T, mod func(*inputs.Config)) *inputs.Config {
 }
 
 func deps(api API) Deps {
-	return Deps{API: api, Log: nopLog{}, ReadFile: os.ReadFile, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
+	return Deps{API: api, Log: nopLog{}, Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
 }
 
 func TestRunCreatesThenReuses(t *testing.T) {
@@ -277,7 +276,7 @@ func TestRunWorkerResolution(t *testing.T) {
 func TestRunDryRun(t *testing.T) {
 	t.Parallel()
 	// Without credentials: no API at all.
-	res, err := Run(context.Background(), config(t, func(c *inputs.Config) { c.DryRun = true }), &ghevent.Context{}, Deps{Log: nopLog{}, ReadFile: os.ReadFile})
+	res, err := Run(context.Background(), config(t, func(c *inputs.Config) { c.DryRun = true }), &ghevent.Context{}, Deps{Log: nopLog{}})
 	require.NoError(t, err)
 	assert.True(t, res.DryRun)
 	assert.Len(t, res.Modules, 6)

@@ -46,7 +46,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 	case err != nil:
 		return nil, &inputs.Error{Input: "config", Err: err}
 	case path != "":
-		wc, err = wrangler.LoadEnv(path, cfg.WranglerEnv, deps.ReadFile)
+		wc, err = wrangler.LoadEnv(path, cfg.WranglerEnv, wrangler.Reader(cfg.WorkingDirectory))
 		var envErr *wrangler.UnknownEnvError
 		switch {
 		case errors.As(err, &envErr):

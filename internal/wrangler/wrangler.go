@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/tailscale/hujson"
 
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
+	"github.com/workers-deploy/workers-deploy/internal/safefile"
 )
 
 // AutoFiles are looked for, in this order, when the `config` input is empty
@@ -76,9 +78,19 @@ type WorkerSettings struct {
 // ErrNotFound is returned by Find when no configuration file exists.
 var ErrNotFound = errors.New("no wrangler configuration found")
 
+// MaxConfigBytes caps the read of a configuration file: real ones are a few
+// KiB, and a file that never ends (a link to /dev/zero) must not exhaust
+// memory.
+const MaxConfigBytes = 4 << 20
+
 // Find resolves the `config` input against dir: "none" → "", nil; "" → the
 // first of AutoFiles that exists, or ErrNotFound; otherwise the named file
 // (relative to dir), which must exist and end in .jsonc, .json or .toml.
+// The file must be a regular file that resolves inside dir (symbolic links
+// are followed only when they stay inside it): a named pipe or a device
+// could block the run or never end, and a link out of the repository could
+// make the action read, and quote in a parse error, any file of the runner.
+// These errors name the file and its target, never its content.
 func Find(dir, input string) (string, error) {
 	switch input {
 	case "none":
@@ -86,9 +98,13 @@ func Find(dir, input string) (string, error) {
 	case "":
 		for _, name := range AutoFiles {
 			p := filepath.Join(dir, name)
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
+			if _, err := os.Lstat(p); err != nil {
+				continue
 			}
+			if err := check(dir, p); err != nil {
+				return "", fmt.Errorf("cannot read the configuration %q: %w; replace it with a regular file inside the working directory, or set input `config`", name, err)
+			}
+			return p, nil
 		}
 		return "", ErrNotFound
 	}
@@ -102,13 +118,28 @@ func Find(dir, input string) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(dir, p)
 	}
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("failed to find the configuration %q named by input `config`: %w", input, err)
+	if err := check(dir, p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("failed to find the configuration %q named by input `config`: %w", input, err)
+		}
+		return "", fmt.Errorf("cannot read the configuration %q named by input `config`: %w; name a regular file inside the working directory", input, err)
 	}
 	return p, nil
 }
 
-// Load reads (with readFile, os.ReadFile in production) and parses the file at
+// check refuses a configuration that is not a regular file inside dir.
+func check(dir, p string) error {
+	_, _, err := safefile.Check(dir, p)
+	return err
+}
+
+// Reader returns the function that reads configuration files in production:
+// a regular file inside dir (see Find), at most MaxConfigBytes.
+func Reader(dir string) func(path string) ([]byte, error) {
+	return func(path string) ([]byte, error) { return safefile.ReadFile(dir, path, MaxConfigBytes) }
+}
+
+// Load reads (with readFile, Reader in production) and parses the file at
 // path for the top-level environment.
 func Load(path string, readFile func(string) ([]byte, error)) (*Config, error) {
 	return LoadEnv(path, "", readFile)
