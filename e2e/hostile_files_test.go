@@ -48,7 +48,9 @@ func TestSecurityHostileFiles(t *testing.T) {
 				symlink(t, filepath.Join(outside, "secret.toml"), filepath.Join(ws, "wrangler.toml"))
 			}},
 		{name: "config names a file outside", want: []string{"config", "secret.toml", `, outside "`},
-			setup: func(t *testing.T, _, outside string, j *job) { j.Inputs["config"] = filepath.Join(outside, "secret.toml") }},
+			setup: func(t *testing.T, _, outside string, j *job) {
+				j.Inputs["config"] = filepath.Join(outside, "secret.toml")
+			}},
 		{name: "config names a file outside by ..", want: []string{"config", "secret.toml", `, outside "`},
 			setup: func(t *testing.T, _, _ string, j *job) { j.Inputs["config"] = "../elsewhere/secret.toml" }},
 		{name: ".assetsignore is a FIFO", want: []string{".assetsignore", "named pipe (FIFO)"},
