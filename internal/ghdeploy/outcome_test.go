@@ -20,10 +20,15 @@ import (
 // deployServer is a loopback stand-in for GitHub Deployments whose first
 // deployment POST breaks in one way (fault: "reset" closes the connection
 // before applying it, "lost" applies it and then closes, "502-late" applies
-// it and answers 502); failLookup answers the deployments listing with 403.
+// it and answers 502, "cut" applies it and answers 201 with half the JSON,
+// "no-id" applies it and answers 201 without the id); failLookup answers the deployments listing with 403.
 type deployServer struct {
 	fault      string
 	failLookup bool
+	// statusFault garbles the answer to the first status POST, which is
+	// recorded: "cut" (half the JSON).
+	statusFault string
+	statusPosts int
 
 	mu          sync.Mutex
 	posts       int
@@ -62,6 +67,19 @@ func (s *deployServer) start(t *testing.T) *github.Client {
 		case "502-late":
 			w.WriteHeader(http.StatusBadGateway)
 			fmt.Fprint(w, `{"message":"Server Error"}`)
+		case "cut":
+			data, _ := json.Marshal(d)
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write(data[:len(data)/2])
+		case "no-id":
+			answer := map[string]any{}
+			for k, v := range d {
+				if k != "id" {
+					answer[k] = v
+				}
+			}
+			w.WriteHeader(http.StatusCreated)
+			_ = json.NewEncoder(w).Encode(answer)
 		default:
 			w.WriteHeader(http.StatusCreated)
 			_ = json.NewEncoder(w).Encode(d)
@@ -93,8 +111,14 @@ func (s *deployServer) start(t *testing.T) *github.Client {
 		require.NoError(t, err)
 		s.mu.Lock()
 		s.statuses[id] = append(s.statuses[id], fmt.Sprint(in["state"]))
+		s.statusPosts++
+		garble := s.statusPosts == 1 && s.statusFault == "cut"
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
+		if garble {
+			fmt.Fprint(w, `{"id":`)
+			return
+		}
 		fmt.Fprint(w, `{"id":1}`)
 	})
 	srv := httptest.NewServer(mux)
@@ -118,10 +142,17 @@ func TestTrackerResolvesAnUnknownCreate(t *testing.T) {
 		wantPosts   int
 		wantCreated int
 		wantErr     string
+		// wantStatuses defaults to in_progress, success.
+		wantStatuses []string
+		noLookup     bool
 	}{
 		{name: "lost answer: found by its nonce, not re-sent", srv: &deployServer{fault: "lost"}, wantPosts: 1, wantCreated: 1},
 		{name: "reset: not found, re-sent once", srv: &deployServer{fault: "reset"}, wantPosts: 2, wantCreated: 1},
 		{name: "502 after the write: found, not re-sent", srv: &deployServer{fault: "502-late"}, wantPosts: 1, wantCreated: 1},
+		{name: "201 cut off: found by its nonce, not re-sent", srv: &deployServer{fault: "cut"}, wantPosts: 1, wantCreated: 1},
+		{name: "201 without an id: found by its nonce, not re-sent", srv: &deployServer{fault: "no-id"}, wantPosts: 1, wantCreated: 1},
+		{name: "status answer cut off: re-sent, ends in success", srv: &deployServer{statusFault: "cut"}, wantPosts: 1, wantCreated: 1,
+			wantStatuses: []string{"in_progress", "in_progress", "success"}, noLookup: true},
 		{
 			name: "lookup fails after a lost answer: an error, no second deployment", srv: &deployServer{fault: "lost", failLookup: true},
 			wantPosts: 1, wantCreated: 1, wantErr: "could not check whether it was",
@@ -145,7 +176,9 @@ func TestTrackerResolvesAnUnknownCreate(t *testing.T) {
 			defer s.mu.Unlock()
 			assert.Equal(t, tc.wantPosts, s.posts, "deployment POSTs")
 			assert.Len(t, s.deployments, tc.wantCreated, "deployments created")
-			if assert.Len(t, s.lookups, 1, "one lookup") {
+			if tc.noLookup {
+				assert.Empty(t, s.lookups)
+			} else if assert.Len(t, s.lookups, 1, "one lookup") {
 				assert.Equal(t, "environment=production&per_page=100&sha="+sha+"&task=deploy", s.lookups[0])
 			}
 			if tc.wantErr != "" {
@@ -161,7 +194,11 @@ func TestTrackerResolvesAnUnknownCreate(t *testing.T) {
 			require.Len(t, s.deployments, 1)
 			id := s.deployments[0]["id"].(int)
 			assert.Equal(t, Outcome{ID: int64(id), State: "success"}, out)
-			assert.Equal(t, map[int][]string{id: {"in_progress", "success"}}, s.statuses, "statuses go to the one deployment, ending in success")
+			want := tc.wantStatuses
+			if want == nil {
+				want = []string{"in_progress", "success"}
+			}
+			assert.Equal(t, map[int][]string{id: want}, s.statuses, "statuses go to the one deployment, ending in success")
 			payload := s.deployments[0]["payload"].(map[string]any)
 			assert.Equal(t, "shop/4242/2/"+res.VersionID, payload[github.PayloadNonce])
 		})

@@ -55,6 +55,8 @@ type Tracker struct {
 	id      int64
 	err     error
 	created bool
+	// statusFailed: err comes from a status, not from the create.
+	statusFailed bool
 
 	mu     sync.Mutex // guards closed and sends on queue
 	closed bool
@@ -144,6 +146,12 @@ func (t *Tracker) VersionReady(res *pipeline.Result) {
 			t.err = fmt.Errorf("failed to create a GitHub Deployment for environment %q: %w", t.opts.Environment, err)
 			return
 		}
+		if d.ID <= 0 {
+			// Every later status would go to deployment 0, and GitHub's 404
+			// would read as a missing permission.
+			t.err = fmt.Errorf("GitHub created a Deployment for environment %q but did not say its id; its statuses cannot be posted", t.opts.Environment)
+			return
+		}
 		t.id, t.created = d.ID, true
 		t.status(github.DeploymentStatus{State: "in_progress", Description: fmt.Sprintf("version %s (#%d) uploaded", short(s.versionID), s.versionNumber), EnvironmentURL: s.previewURL})
 	})
@@ -205,17 +213,45 @@ func StageDescription(st pipeline.StageReport, finished bool) string {
 	return github.CutRunes(desc, github.MaxStatusDescription)
 }
 
-// status posts one status; the first failure stops every later call.
+// status posts one in_progress status. The first failure stops every later
+// one (GitHub may be down: each would wait up to CallTimeout), but not the
+// final status (see final).
 func (t *Tracker) status(s github.DeploymentStatus) {
 	if t.err != nil || !t.created {
 		return
 	}
+	t.err = t.post(s)
+}
+
+// final posts the final status. It is tried even after an in_progress status
+// failed, unless for want of permission (which would fail again): without
+// it the GitHub Deployment stays in_progress for good. It returns whether
+// the status was recorded; then an earlier in_progress failure is forgotten
+// (the deployment's log lacks an intermediate entry, nothing more).
+func (t *Tracker) final(s github.DeploymentStatus) bool {
+	if !t.created || (t.err != nil && (!t.statusFailed || github.IsPermission(t.err))) {
+		return false
+	}
+	if err := t.post(s); err != nil {
+		if t.err == nil {
+			t.err = err
+		}
+		return false
+	}
+	t.err = nil
+	return true
+}
+
+// post sends one status to the deployment.
+func (t *Tracker) post(s github.DeploymentStatus) error {
 	s.LogURL = t.opts.LogURL
 	ctx, cancel := context.WithTimeout(t.ctx, t.opts.CallTimeout)
 	defer cancel()
 	if err := t.api.CreateDeploymentStatus(ctx, t.opts.Owner, t.opts.Repo, t.id, s); err != nil {
-		t.err = fmt.Errorf("failed to post a %s status to GitHub Deployment %d: %w", s.State, t.id, err)
+		t.statusFailed = true
+		return fmt.Errorf("failed to post a %s status to GitHub Deployment %d: %w", s.State, t.id, err)
 	}
+	return nil
 }
 
 // Outcome is what Finish reports.
@@ -229,15 +265,13 @@ type Outcome struct {
 
 // Finish posts the final status: success when runErr is nil, else failure
 // with failure (the advice for runErr) as description, and waits for every
-// queued call (at most until ctx ends). It returns the first GitHub error;
+// queued call (at most until ctx ends). It returns the first GitHub error
+// (none when only an in_progress status was lost and the final one landed);
 // the caller turns it into a warning.
 func (t *Tracker) Finish(ctx context.Context, res *pipeline.Result, runErr error, failure string) (Outcome, error) {
 	s := snap(res)
 	var out Outcome
 	final := func() {
-		if t.err != nil || !t.created {
-			return
-		}
 		st := github.DeploymentStatus{State: "success", EnvironmentURL: environmentURL(s)}
 		switch {
 		case runErr != nil:
@@ -247,8 +281,7 @@ func (t *Tracker) Finish(ctx context.Context, res *pipeline.Result, runErr error
 		default:
 			st.Description = fmt.Sprintf("preview of version %s (#%d) ready", short(s.versionID), s.versionNumber)
 		}
-		t.status(st)
-		if t.err == nil {
+		if t.final(st) {
 			out.State = st.State
 		}
 	}

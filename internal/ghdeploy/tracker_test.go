@@ -3,6 +3,7 @@ package ghdeploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,10 @@ type fakeAPI struct {
 	block       chan struct{} // when set, calls wait for it or ctx
 
 	CreateErr, StatusErr error
+	// StatusFails, when above 0, limits StatusErr to that many first calls.
+	StatusFails int
+	// CreateID replaces the created deployment's ID 77 (0 stays 77; -1 is 0).
+	CreateID int64
 }
 
 func (f *fakeAPI) wait(ctx context.Context) error {
@@ -48,7 +53,13 @@ func (f *fakeAPI) CreateDeployment(ctx context.Context, owner, repo string, r gi
 	if f.CreateErr != nil {
 		return github.Deployment{}, f.CreateErr
 	}
-	return github.Deployment{ID: 77}, nil
+	switch f.CreateID {
+	case 0:
+		return github.Deployment{ID: 77}, nil
+	case -1:
+		return github.Deployment{}, nil
+	}
+	return github.Deployment{ID: f.CreateID}, nil
 }
 
 func (f *fakeAPI) CreateDeploymentStatus(ctx context.Context, owner, repo string, id int64, s github.DeploymentStatus) error {
@@ -59,6 +70,9 @@ func (f *fakeAPI) CreateDeploymentStatus(ctx context.Context, owner, repo string
 	defer f.mu.Unlock()
 	f.statuses = append(f.statuses, s)
 	f.ids = append(f.ids, id)
+	if f.StatusFails > 0 && len(f.statuses) > f.StatusFails {
+		return nil
+	}
 	return f.StatusErr
 }
 
@@ -138,6 +152,7 @@ func TestFailures(t *testing.T) {
 		name        string
 		api         *fakeAPI
 		ready       bool
+		stages      bool // a stage starts and ends before Finish
 		runErr      error
 		wantErr     string
 		wantStates  []string
@@ -156,10 +171,29 @@ func TestFailures(t *testing.T) {
 			wantErr: `failed to create a GitHub Deployment for environment "production": GitHub API POST /repos/octo/shop/deployments: 403 Resource not accessible by integration`,
 		},
 		{
-			name: "status fails: later ones are skipped", api: &fakeAPI{StatusErr: errors.New("boom")}, ready: true,
+			name: "status fails: later in_progress ones are skipped, the final is still tried", api: &fakeAPI{StatusErr: errors.New("boom")}, ready: true, stages: true,
 			wantErr:     "failed to post a in_progress status to GitHub Deployment 77: boom",
+			wantStates:  []string{"in_progress: version 182bd5e5 (#3) uploaded", "success: preview of version 182bd5e5 (#3) ready"},
+			wantOutcome: Outcome{ID: 77},
+		},
+		{
+			// A status answer cut off every time, then GitHub recovers: the
+			// deployment must not stay in_progress.
+			name: "status fails once: the final status still lands", ready: true, stages: true,
+			api:         &fakeAPI{StatusErr: fmt.Errorf("%w: cut off", github.ErrBadAnswer), StatusFails: 1},
+			wantStates:  []string{"in_progress: version 182bd5e5 (#3) uploaded", "success: preview of version 182bd5e5 (#3) ready"},
+			wantOutcome: Outcome{ID: 77, State: "success"},
+		},
+		{
+			name: "status refused for want of permission: the final is not tried", ready: true, stages: true,
+			api:         &fakeAPI{StatusErr: &github.APIError{Method: "POST", Path: "/repos/octo/shop/deployments/77/statuses", Status: 403, Message: "Resource not accessible by integration"}},
+			wantErr:     "failed to post a in_progress status to GitHub Deployment 77: GitHub API POST /repos/octo/shop/deployments/77/statuses: 403 Resource not accessible by integration",
 			wantStates:  []string{"in_progress: version 182bd5e5 (#3) uploaded"},
 			wantOutcome: Outcome{ID: 77},
+		},
+		{
+			name: "created without an id: no status, not a permission error", api: &fakeAPI{CreateID: -1}, ready: true,
+			wantErr: `GitHub created a Deployment for environment "production" but did not say its id; its statuses cannot be posted`,
 		},
 	}
 	for _, tc := range cases {
@@ -169,6 +203,10 @@ func TestFailures(t *testing.T) {
 			res := result()
 			if tc.ready {
 				tr.VersionReady(res)
+			}
+			if tc.stages {
+				tr.StageStarted(res, pipeline.StageReport{Percentage: 100})
+				tr.StageFinished(res, pipeline.StageReport{Percentage: 100})
 			}
 			out, err := tr.Finish(context.Background(), res, tc.runErr, "failed to deploy: bad")
 			if tc.wantErr != "" {

@@ -164,6 +164,12 @@ func (c *Client) ListComments(ctx context.Context, owner, repo string, number in
 			return nil, wrap("GET", fmt.Sprintf("/repos/%s/%s/issues/%d/comments", owner, repo, number), err)
 		}
 		for _, ic := range list {
+			if ic.GetID() <= 0 {
+				// Could not be edited, and would be mistaken for a
+				// missing permission when the edit fails with 404.
+				return nil, wrap("GET", fmt.Sprintf("/repos/%s/%s/issues/%d/comments", owner, repo, number),
+					fmt.Errorf("%w: GitHub listed a comment without an id", ErrBadAnswer))
+			}
 			out = append(out, fromIssueComment(ic))
 		}
 		if resp.NextPage == 0 {
@@ -178,8 +184,9 @@ func (c *Client) ListComments(ctx context.Context, owner, repo string, number in
 //
 // mine recognises the comment once it exists (the caller's marker and
 // identity). When an attempt fails in a way that may come after GitHub
-// applied it (the connection broke once the request may have been sent, or a
-// 5xx answer), the comments are listed again (all pages, as ListComments) and
+// applied it (the connection broke once the request may have been sent, a
+// 5xx answer, or a 2xx answer cut off, not JSON or without an id:
+// ErrBadAnswer), the comments are listed again (all pages, as ListComments) and
 // the last one for which mine is true is returned as the created comment;
 // only when none is found is the request sent again (within the retry policy,
 // looking before each re-send). Its Body may then differ from body (another
@@ -273,8 +280,9 @@ type Deployment struct {
 // the default branch into the ref).
 //
 // When an attempt fails in a way that may come after GitHub applied it (the
-// connection broke once the request may have been sent, or a 5xx answer),
-// and r has a Nonce, the newest deployments of the same commit (or ref),
+// connection broke once the request may have been sent, a 5xx answer, or a
+// 2xx answer cut off, not JSON or without an id: ErrBadAnswer), and r has a
+// Nonce, the newest deployments of the same commit (or ref),
 // environment and task are listed, and the one whose payload carries the
 // nonce is returned as created; only when none does is the request sent
 // again (within the retry policy, looking before each re-send). When the
@@ -341,7 +349,7 @@ func (c *Client) findDeployment(ctx context.Context, owner, repo string, r Deplo
 		return Deployment{}, false, wrap("GET", fmt.Sprintf("/repos/%s/%s/deployments", owner, repo), err)
 	}
 	for _, d := range list {
-		if payloadNonce(d.Payload) == r.Nonce {
+		if d.GetID() > 0 && payloadNonce(d.Payload) == r.Nonce {
 			return Deployment{ID: d.GetID(), URL: d.GetURL()}, true, nil
 		}
 	}
@@ -388,9 +396,16 @@ type DeploymentStatus struct {
 // MaxStatusDescription is GitHub's limit on a deployment status description.
 const MaxStatusDescription = 140
 
-// CreateDeploymentStatus adds a status to deployment id.
+// CreateDeploymentStatus adds a status to deployment id. A status only
+// appends to the deployment's log, where the newest entry wins, so an attempt
+// whose outcome is unknown (a broken connection, a 5xx, an answer cut off or
+// without an id) is simply sent again.
 // https://docs.github.com/rest/deployments/statuses#create-a-deployment-status
 func (c *Client) CreateDeploymentStatus(ctx context.Context, owner, repo string, id int64, s DeploymentStatus) error {
+	if id <= 0 {
+		// GitHub would answer 404, which reads as a missing permission.
+		return fmt.Errorf("no GitHub Deployment to post a %s status to (deployment id %d)", s.State, id)
+	}
 	req := &gh.DeploymentStatusRequest{
 		State:       gh.String(s.State),
 		Description: gh.String(CutRunes(s.Description, MaxStatusDescription)),

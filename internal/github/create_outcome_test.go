@@ -22,6 +22,13 @@ import (
 //	503      answer 503 without applying it
 //	502-late apply it, then answer 502
 //	429      answer 429 Retry-After: 1 without applying it
+//	cut      apply it, then answer 201 with the first half of the JSON
+//	cut-conn apply it, then answer 201 announcing the whole body but
+//	         closing the connection after half of it
+//	no-id    apply it, then answer 201 with the object without its id
+//	empty    apply it, then answer 201 with an empty body
+//	cut-only answer 201 with half a JSON object without applying it (a
+//	         proxy's doing)
 type createFaults []string
 
 // createFake serves comment and deployment creates and their lookups, with
@@ -72,6 +79,16 @@ func (f *createFake) serveCreate(w http.ResponseWriter, r *http.Request, apply f
 		apply(in)
 		f.mu.Unlock()
 		status(502, nil, `{"message":"Server Error"}`)(w)
+	case "cut", "cut-conn", "no-id", "empty", "cut-only":
+		f.mu.Lock()
+		var out map[string]any
+		if fault == "cut-only" {
+			out = map[string]any{"id": 999, "body": "never written"}
+		} else {
+			out = apply(in)
+		}
+		f.mu.Unlock()
+		writeGarbled(f.t, w, fault, out)
 	case "":
 		f.mu.Lock()
 		out := apply(in)
@@ -81,6 +98,38 @@ func (f *createFake) serveCreate(w http.ResponseWriter, r *http.Request, apply f
 		_ = json.NewEncoder(w).Encode(out)
 	default:
 		f.t.Errorf("unknown fault %q", fault)
+	}
+}
+
+// writeGarbled answers 201 with out garbled per fault (see createFaults).
+func writeGarbled(t *testing.T, w http.ResponseWriter, fault string, out map[string]any) {
+	if fault == "no-id" {
+		c := make(map[string]any, len(out))
+		for k, v := range out {
+			if k != "id" {
+				c[k] = v
+			}
+		}
+		out = c
+	}
+	data, err := json.Marshal(out)
+	require.NoError(t, err)
+	w.Header().Set("Content-Type", "application/json")
+	switch fault {
+	case "cut", "cut-only":
+		status(http.StatusCreated, nil, string(data[:len(data)/2]))(w)
+	case "cut-conn":
+		hj, ok := w.(http.Hijacker)
+		require.True(t, ok)
+		conn, buf, err := hj.Hijack()
+		require.NoError(t, err)
+		fmt.Fprintf(buf, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(data), data[:len(data)/2])
+		_ = buf.Flush()
+		conn.Close()
+	case "empty":
+		status(http.StatusCreated, nil, "")(w)
+	default:
+		status(http.StatusCreated, nil, string(data))(w)
 	}
 }
 
@@ -180,6 +229,11 @@ func TestCreateCommentResolvesAnUnknownOutcome(t *testing.T) {
 		{name: "502 after the write: found, not re-sent", faults: createFaults{"502-late"}, wantPosts: 1, wantLookups: 1, wantComments: 1},
 		{name: "503 twice: looked up before each re-send", faults: createFaults{"503", "503"}, wantPosts: 3, wantLookups: 2, wantComments: 1},
 		{name: "429: a rejection, re-sent without a lookup", faults: createFaults{"429"}, wantPosts: 2, wantLookups: 0, wantComments: 1},
+		{name: "201 cut off: found by the lookup, not re-sent", faults: createFaults{"cut"}, wantPosts: 1, wantLookups: 1, wantComments: 1},
+		{name: "201, connection closed mid-body: found, not re-sent", faults: createFaults{"cut-conn"}, wantPosts: 1, wantLookups: 1, wantComments: 1},
+		{name: "201 without an id: found, not re-sent", faults: createFaults{"no-id"}, wantPosts: 1, wantLookups: 1, wantComments: 1},
+		{name: "201 empty: found, not re-sent", faults: createFaults{"empty"}, wantPosts: 1, wantLookups: 1, wantComments: 1},
+		{name: "201 cut off by a proxy, not applied: re-sent once", faults: createFaults{"cut-only"}, wantPosts: 2, wantLookups: 1, wantComments: 1},
 		{
 			name: "lookup fails: not re-sent", faults: createFaults{"reset"}, lookupStatus: 403,
 			wantPosts: 1, wantLookups: 1, wantComments: 0, wantUnknown: true,
@@ -248,6 +302,15 @@ func TestCreateDeploymentResolvesAnUnknownOutcome(t *testing.T) {
 			wantLookupQry: "environment=preview&per_page=100&ref=main&task=deploy"},
 		{name: "502 after the write: found, not re-sent", ref: sha, faults: createFaults{"502-late"}, wantPosts: 1, wantLookups: 1, wantCreated: 1},
 		{name: "503 twice: looked up before each re-send", ref: sha, faults: createFaults{"503", "503"}, wantPosts: 3, wantLookups: 2, wantCreated: 1},
+		{name: "201 cut off: found by its nonce, not re-sent", ref: sha, faults: createFaults{"cut"}, wantPosts: 1, wantLookups: 1, wantCreated: 1},
+		{name: "201, connection closed mid-body: found, not re-sent", ref: sha, faults: createFaults{"cut-conn"}, wantPosts: 1, wantLookups: 1, wantCreated: 1},
+		{name: "201 without an id: found by its nonce, not re-sent", ref: sha, faults: createFaults{"no-id"}, wantPosts: 1, wantLookups: 1, wantCreated: 1},
+		{name: "201 empty: found, not re-sent", ref: sha, faults: createFaults{"empty"}, wantPosts: 1, wantLookups: 1, wantCreated: 1},
+		{name: "201 cut off by a proxy, not applied: re-sent once", ref: sha, faults: createFaults{"cut-only"}, wantPosts: 2, wantLookups: 1, wantCreated: 1},
+		{
+			name: "201 cut off, lookup fails: unknown, not re-sent", ref: sha, faults: createFaults{"cut"}, lookupStatus: 403,
+			wantPosts: 1, wantLookups: 1, wantCreated: 1, wantUnknown: true, wantErr: "GitHub answered HTTP 201 Created but the answer is not a JSON object",
+		},
 		{
 			name: "lookup fails: not re-sent", ref: sha, faults: createFaults{"reset"}, lookupStatus: 404,
 			wantPosts: 1, wantLookups: 1, wantUnknown: true,

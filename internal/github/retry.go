@@ -3,6 +3,7 @@ package github
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -49,12 +50,14 @@ const rateLimitedHeader = "X-Workers-Deploy-Rate-Limited"
 
 // retryTransport retries 5xx answers, secondary rate limits (403/429 with
 // Retry-After, x-ratelimit-remaining: 0, or a "secondary rate limit"
-// message) and network errors, with exponential backoff within a time
-// budget. Every other 4xx is returned at once.
+// message), network errors and 2xx answers it cannot use (ErrBadAnswer, see
+// checkAnswer), with exponential backoff within a time budget. Every other
+// 4xx is returned at once.
 //
 // A create (any POST but a deployment status, see repeatablePost) is never
 // re-sent blindly after a failure that may have come after GitHub applied it
-// (a network error once the request may have been sent, or a 5xx): the
+// (a network error once the request may have been sent, a 5xx, or an
+// unusable 2xx answer): the
 // outcomeCheck of the request's createCall (withCreate) looks for the result
 // first, and only when it finds none is the request sent again. A create
 // without a check is not re-sent after such a failure. Rate limits are
@@ -134,6 +137,13 @@ func (t *retryTransport) roundTrip(req *http.Request, create bool, check outcome
 			r.Body = body
 		}
 		resp, err := t.next.RoundTrip(r)
+		if err == nil {
+			if berr := checkAnswer(req.Method, resp); berr != nil {
+				// Cut off, not JSON, or without the id: like a broken
+				// connection, the write may or may not have been applied.
+				resp, err = nil, berr
+			}
+		}
 		wait, retry, limited, unknown := backoff, false, false, false
 		switch {
 		case err != nil:
@@ -239,6 +249,86 @@ func repeatablePost(req *http.Request) bool {
 	segs := strings.Split(strings.TrimSuffix(req.URL.Path, "/"), "/")
 	n := len(segs)
 	return req.Method == http.MethodPost && n >= 3 && segs[n-1] == "statuses" && segs[n-3] == "deployments"
+}
+
+// ErrBadAnswer is wrapped by the error for a 2xx answer the client cannot
+// use: cut off, not JSON, or (for a write) without the id of what it wrote. A
+// write answered so has an unknown outcome: a create is looked up before any
+// re-send (see CreateComment, CreateDeployment), a deployment status and an
+// edit are re-sent, and a read is retried.
+var ErrBadAnswer = errors.New("GitHub's answer is unusable")
+
+// maxAnswerBytes bounds how much of a write's answer is read: a comment is at
+// most 65,536 characters, and the rest of the object is small.
+const maxAnswerBytes = 4 << 20
+
+// checkAnswer vets a 2xx answer before go-github decodes it, because
+// go-github takes an empty body as an empty object (a deployment with ID 0)
+// and its decode error, for a cut-off body, says nothing about the write.
+// The answer of a write (POST, PATCH) is read whole (up to maxAnswerBytes)
+// and must be a JSON object with a positive integer id, which every object
+// the client creates or edits has; the body is then put back. The body of a
+// read must not be empty (go-github would take it for an empty list).
+func checkAnswer(method string, resp *http.Response) error {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil
+	}
+	switch method {
+	case http.MethodPost, http.MethodPatch:
+	case http.MethodGet:
+		resp.Body = &nonEmptyBody{ReadCloser: resp.Body}
+		return nil
+	default:
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	resp.Body.Close()
+	bad := func(why string) error {
+		return fmt.Errorf("%w: GitHub answered HTTP %s but %s", ErrBadAnswer, resp.Status, why)
+	}
+	switch {
+	case err != nil:
+		return bad(fmt.Sprintf("the answer was cut off (%v)", err))
+	case len(data) > maxAnswerBytes:
+		return bad("the answer is larger than 4 MiB")
+	}
+	if why := answerProblem(data); why != "" {
+		return bad(why)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return nil
+}
+
+// answerProblem says what is wrong with the answer to a write, or "".
+func answerProblem(data []byte) string {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "the answer is empty"
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return "the answer is not a JSON object (cut off?)"
+	}
+	id, err := strconv.ParseInt(string(obj["id"]), 10, 64)
+	if err != nil || id <= 0 {
+		return "the answer has no id"
+	}
+	return ""
+}
+
+// nonEmptyBody fails a read that ends before any byte: an empty answer to a
+// read is not an empty list.
+type nonEmptyBody struct {
+	io.ReadCloser
+	n int
+}
+
+func (b *nonEmptyBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += n
+	if errors.Is(err, io.EOF) && b.n == 0 {
+		return n, fmt.Errorf("%w: the answer is empty", ErrBadAnswer)
+	}
+	return n, err
 }
 
 // rateLimitWait says whether a 403/429 is a rate limit and how long to wait.
