@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +40,10 @@ type ghProxyFault struct {
 	Status       int
 	RetryAfter   string
 	Latency      time.Duration
+	// Garble, when set, forwards the request (it is applied) and garbles
+	// the answer instead of Kind: "cut" (the first half of the body),
+	// "no-id" (the object without its id), "empty" (no body).
+	Garble string
 }
 
 // ghProxyRecord is one request the proxy saw.
@@ -115,6 +120,11 @@ func (p *ghProxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.forward(w, r, body)
 		return
 	}
+	if f.Garble != "" {
+		p.record(r, "garble:"+f.Garble)
+		garbled(w, func(w http.ResponseWriter) { p.forward(w, r, body) }, f.Garble)
+		return
+	}
 	p.record(r, f.Kind.String())
 	switch f.Kind {
 	case emulator.FaultStatus:
@@ -161,6 +171,29 @@ func (p *ghProxy) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	w.WriteHeader(res.StatusCode)
 	_, _ = io.Copy(w, res.Body)
+}
+
+// garbled serves the answer serve writes, garbled per how (see
+// ghProxyFault.Garble), with the same status.
+func garbled(w http.ResponseWriter, serve func(http.ResponseWriter), how string) {
+	rec := httptest.NewRecorder()
+	serve(rec)
+	body := rec.Body.Bytes()
+	switch how {
+	case "cut":
+		body = body[:len(body)/2]
+	case "no-id":
+		var obj map[string]any
+		if json.Unmarshal(body, &obj) == nil {
+			delete(obj, "id")
+			body, _ = json.Marshal(obj)
+		}
+	case "empty":
+		body = nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
 }
 
 // hangUp closes the client's connection without an answer.
