@@ -107,12 +107,10 @@ func rewritingProxy(t *testing.T, target string, rewrite func(r *http.Request, b
 	require.NoError(t, err)
 	path := u.Path
 	u.Path = ""
-	rp := httputil.NewSingleHostReverseProxy(u)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding")
-	}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.Out.Header.Del("Accept-Encoding")
+	}}
 	rp.ModifyResponse = func(res *http.Response) error {
 		body, err := io.ReadAll(res.Body)
 		if err != nil {
