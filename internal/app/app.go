@@ -146,7 +146,9 @@ func Run(ctx context.Context, env Env) int {
 	}
 	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
 		reportGitHub(reportCtx, obs, res, runErr, failure)
-		writeCommentURL(con, files, res)
+	}
+	if res != nil {
+		writeCommentURL(con, files, res) // every output is always set, "" when there is no comment
 	}
 	if runErr != nil {
 		return 1
