@@ -260,7 +260,7 @@ func hostileTitle() string {
 
 // TestSecurityHostilePRTitle: a 70,000-character PR title (the default version
 // message) full of markup does not forge or break the marker, mention anyone,
-// inject HTML or links, or push the comment over 65,536 characters; a comment
+// inject HTML or links (Markdown links or bare URLs), or push the comment over 65,536 characters; a comment
 // by someone else that carries the marker is never edited.
 func TestSecurityHostilePRTitle(t *testing.T) {
 	t.Parallel()
@@ -290,6 +290,7 @@ func TestSecurityHostilePRTitle(t *testing.T) {
 			assert.NotContains(t, md, "<!--")
 			assert.NotContains(t, md, "@org/team")
 			assert.NotContains(t, md, "[click](")
+			assert.NotContains(t, md, "https://evil.example", "a bare URL GFM would link")
 			assert.Less(t, len(md), 1<<20)
 		}
 		for _, l := range strings.Split(r.Stdout, "\n") {
@@ -309,6 +310,7 @@ func TestSecurityHostilePRTitle(t *testing.T) {
 	assert.NotContains(t, body, "<script")
 	assert.NotContains(t, body, "@org/team")
 	assert.NotContains(t, body, "[click](")
+	assert.NotContains(t, body, "https://evil.example", "a bare URL GFM would link")
 	assert.LessOrEqual(t, utf8.RuneCountInString(body), 65536)
 	// The message row is one line: the title's line breaks and table pipes
 	// did not add rows.

@@ -19,6 +19,10 @@ var version = ""
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed stdout (the log reader gone) must not kill the process in the
+	// middle of a rollout: with SIGPIPE ignored, writes fail with EPIPE, the
+	// console drops the log, and the run finishes or rolls back.
+	signal.Ignore(syscall.SIGPIPE)
 	app.Version = buildVersion()
 	code := app.Run(ctx, app.Env{
 		Args:     os.Args[1:],

@@ -3,19 +3,20 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/workers-deploy/workers-deploy/internal/bundle"
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+	"github.com/workers-deploy/workers-deploy/internal/console"
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
+	"github.com/workers-deploy/workers-deploy/internal/redact"
 	"github.com/workers-deploy/workers-deploy/internal/report"
 )
 
@@ -38,43 +39,53 @@ type Env struct {
 
 // Run performs one invocation and returns the process exit code: 0 on success
 // (or nothing to do), 1 on bad input or a failed deploy.
+//
+// The order after the pipeline matters when the job is cancelled: outputs,
+// the job summary and the ::error:: are written first, then GitHub is told
+// (comment, GitHub Deployment), within reportGrace of the cancellation.
 func Run(ctx context.Context, env Env) int {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	action := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
-	var con console = action
-	if env.Getenv("GITHUB_ACTIONS") != "true" {
-		con = &plainConsole{w: env.Stdout, debug: env.Getenv("RUNNER_DEBUG") == "1"}
-	}
+	inActions := env.Getenv("GITHUB_ACTIONS") == "true"
+	// Every line goes through con: workflow commands inside Actions, plain
+	// lines elsewhere; untrusted values cannot start a command.
+	con := console.New(env.Stdout, inActions, env.Getenv("RUNNER_DEBUG") == "1")
+	// GitHub reporting outlives the run's context by reportGrace at most.
+	reportCtx, stopReport := reportingContext(ctx, reportGrace)
+	defer stopReport()
 	src, err := inputs.NewSource(env.Args, env.Getenv)
 	if errors.Is(err, inputs.ErrHelp) {
-		fmt.Fprint(env.Stdout, usage())
+		con.Text(usage())
 		return 0
 	}
 	if err != nil {
 		con.Errorf("%s", err)
 		return 1
 	}
+	// The values of the variables that `secrets` names: masked below, and
+	// redacted (in every escaped form) from everything the action writes.
+	secretValues := inputs.SecretValues(src)
+	credentials := []string{strings.TrimSpace(lookup(src, "api-token")), strings.TrimSpace(src.Env("CLOUDFLARE_API_TOKEN")), strings.TrimSpace(lookup(src, "github-token"))}
+	// Mask every credential before anything else is printed. Outside Actions
+	// nothing reads ::add-mask::, and printing it would show the secret.
+	if inActions {
+		for _, v := range append(slices.Clone(credentials), secretValues...) {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			con.AddMask(v)
+			for _, form := range redact.Forms(v) {
+				if form != v && len(form) >= redact.MinLen {
+					con.AddMask(form)
+				}
+			}
+		}
+	}
 	ev, err := ghevent.Load(env.Getenv, env.ReadFile)
 	if err != nil {
 		con.Errorf("%s", report.Advice(err))
 		return 1
-	}
-	// The values of the variables that `secrets` names (issue 5): masked below,
-	// and scrubbed from everything sent to GitHub.
-	secretValues := inputs.SecretValues(src)
-	// Mask every credential before anything else is printed. Outside Actions
-	// nothing reads ::add-mask::, and printing it would show the secret.
-	if ev.InActions {
-		for _, v := range []string{lookup(src, "api-token"), src.Env("CLOUDFLARE_API_TOKEN"), lookup(src, "github-token")} {
-			if strings.TrimSpace(v) != "" {
-				action.AddMask(strings.TrimSpace(v))
-			}
-		}
-		for _, v := range secretValues {
-			action.AddMask(v)
-		}
 	}
 	workspace := ev.Workspace
 	if workspace == "" || !ev.InActions {
@@ -115,27 +126,73 @@ func Run(ctx context.Context, env Env) int {
 		api = client
 	}
 
-	obs := githubObserver(ctx, con, cfg, ev, secretValues)
+	red := redactor(cfg, credentials, secretValues)
+	obs := githubObserver(ctx, con, cfg, ev, red)
 	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, Now: env.Now, Observer: obs})
 	if client != nil && res != nil {
 		res.Requests = client.Requests()
 	}
-	// The failure is redacted like everything bound for GitHub: an API error
-	// could echo a secret value (the runner masks the log, but not a value
-	// that the summary has escaped).
+	// The failure is redacted like everything the action writes: an API error
+	// could echo a secret value, escaped or encoded.
 	failure := ""
 	if runErr != nil {
-		failure = obs.redact(report.Advice(runErr))
+		failure = red.Redact(report.Advice(runErr))
 	}
-	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
-		reportGitHub(ctx, obs, res, runErr, failure)
-	}
-	writeResults(action, env, res, ev, failure)
+	// What the job needs comes first: outputs, summary and the ::error::
+	// survive a runner that kills the step while GitHub is slow.
+	files := runnerFiles{output: env.Getenv("GITHUB_OUTPUT"), summary: env.Getenv("GITHUB_STEP_SUMMARY")}
+	writeResults(con, files, res, ev, failure, red)
 	if runErr != nil {
 		con.Errorf("%s", failure)
+	}
+	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
+		reportGitHub(reportCtx, obs, res, runErr, failure)
+	}
+	if res != nil {
+		writeCommentURL(con, files, res) // every output is always set, "" when there is no comment
+	}
+	if runErr != nil {
 		return 1
 	}
 	return 0
+}
+
+// redactor redacts the credentials and secret values; with `api-url: local`
+// the API token "local" is not a secret.
+func redactor(cfg *inputs.Config, credentials, secretValues []string) *redact.Redactor {
+	secrets := append(slices.Clone(credentials), cfg.APIToken, cfg.GitHub.Token)
+	if cfg.Local {
+		secrets = slices.DeleteFunc(secrets, func(s string) bool { return s == "local" })
+	}
+	return redact.New(append(secrets, secretValues...)...)
+}
+
+// reportGrace is how long GitHub reporting may go on after the run was
+// cancelled (SIGINT, SIGTERM): the runner kills the step a few seconds after
+// its signal.
+const reportGrace = 5 * time.Second
+
+// reportingContext is ctx without its cancellation, ended grace after ctx
+// is. It is made when the run starts, so that the grace counts from the
+// signal, not from when reporting begins.
+func reportingContext(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var mu sync.Mutex
+	var timer *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		timer = time.AfterFunc(grace, cancel)
+	})
+	return rctx, func() {
+		stop()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel()
+	}
 }
 
 // badInputBeforeWrite reports a run that failed on bad input before it
@@ -153,33 +210,50 @@ func lookup(src *inputs.Source, name string) string {
 	return v
 }
 
-// writeResults writes outputs and the summary: to the runner's files inside
-// Actions, as plain lines elsewhere. failure is the redacted advice of a
-// failed run ("" on success), shown last in the summary. A failure to write
-// them is a warning.
-func writeResults(action *githubactions.Action, env Env, res *pipeline.Result, ev *ghevent.Context, failure string) {
+// runnerFiles are the runner's file commands ("" outside Actions).
+type runnerFiles struct{ output, summary string }
+
+// writeResults writes outputs (all but comment-url, which reporting to GitHub
+// sets) and the summary: to the runner's files inside Actions, as plain lines
+// elsewhere. failure is the redacted advice of a failed run ("" on success),
+// shown last in the summary. Values from API answers are redacted too. A
+// failure to write them is a warning.
+func writeResults(con *console.Console, files runnerFiles, res *pipeline.Result, ev *ghevent.Context, failure string, red *redact.Redactor) {
 	if res == nil {
 		return
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			// go-githubactions panics when a file command cannot be written.
-			action.Warningf("failed to write step outputs or the job summary: %v", r)
-		}
-	}()
-	outs := report.Outputs(res)
-	if env.Getenv("GITHUB_OUTPUT") != "" {
-		for _, o := range outs {
-			action.SetOutput(o.Name, o.Value)
-		}
-	} else {
-		fmt.Fprintln(env.Stdout, "Outputs:")
-		for _, o := range outs {
-			fmt.Fprintf(env.Stdout, "  %s=%s\n", o.Name, o.Value)
+	if files.output == "" {
+		con.Infof("Outputs:")
+	}
+	var outs []console.Output
+	for _, o := range report.Outputs(res) {
+		if o.Name != "comment-url" {
+			outs = append(outs, console.Output{Name: o.Name, Value: red.Redact(o.Value)})
 		}
 	}
-	if env.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		action.AddStepSummary(report.Render(res, report.Details{RunURL: ev.RunURL(), Failure: failure}))
+	writeOutputs(con, files, outs)
+	if files.summary != "" {
+		md := red.Redact(report.Render(res, report.Details{RunURL: ev.RunURL(), Failure: failure}))
+		if err := console.AppendSummary(files.summary, md); err != nil {
+			con.Warningf("failed to write the job summary: %s", err)
+		}
+	}
+}
+
+// writeCommentURL writes the comment-url output once reporting is done.
+func writeCommentURL(con *console.Console, files runnerFiles, res *pipeline.Result) {
+	writeOutputs(con, files, []console.Output{{Name: "comment-url", Value: res.CommentURL}})
+}
+
+func writeOutputs(con *console.Console, files runnerFiles, outs []console.Output) {
+	if files.output == "" {
+		for _, o := range outs {
+			con.Infof("  %s=%s", o.Name, o.Value)
+		}
+		return
+	}
+	if err := console.WriteOutputs(files.output, outs); err != nil {
+		con.Warningf("failed to write the step outputs: %s", err)
 	}
 }
 

@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/workers-deploy/workers-deploy/internal/comment"
+	"github.com/workers-deploy/workers-deploy/internal/console"
 	"github.com/workers-deploy/workers-deploy/internal/ghdeploy"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/github"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
+	"github.com/workers-deploy/workers-deploy/internal/redact"
 	"github.com/workers-deploy/workers-deploy/internal/report"
 )
 
@@ -28,12 +29,12 @@ const (
 // (reportGitHub). Every failure is one warning; none changes the exit code.
 type githubReporter struct {
 	ctx    context.Context
-	action console
+	action *console.Console
 	cfg    *inputs.Config
 	ev     *ghevent.Context
-	// secrets are the values of the variables `secrets` names: redacted from
-	// everything sent to GitHub.
-	secrets []string
+	// red redacts the credentials and secret values from everything sent to
+	// GitHub.
+	red *redact.Redactor
 
 	client    *github.Client
 	clientErr error
@@ -46,8 +47,8 @@ type githubReporter struct {
 var _ pipeline.Observer = (*githubReporter)(nil)
 
 // githubObserver follows the rollout for GitHub Deployment statuses (issue 4).
-func githubObserver(ctx context.Context, action console, cfg *inputs.Config, ev *ghevent.Context, secrets []string) *githubReporter {
-	return &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev, secrets: secrets}
+func githubObserver(ctx context.Context, action *console.Console, cfg *inputs.Config, ev *ghevent.Context, red *redact.Redactor) *githubReporter {
+	return &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev, red: red}
 }
 
 // githubClient builds the client once, for GITHUB_API_URL (GHES included).
@@ -109,13 +110,14 @@ func (g *githubReporter) StageFinished(res *pipeline.Result, st pipeline.StageRe
 	}
 }
 
-// reportGitHub writes the sticky PR comment and finishes the GitHub Deployment
-// (issue 4). Failures are warnings: they never fail a good deploy. It sets
+// reportGitHub writes the sticky PR comment and finishes the GitHub Deployment.
+// Failures are warnings: they never fail a good deploy. It sets
 // res.CommentURL when a comment was written. failure is the redacted advice
 // for a failed run ("" on success), shared with the summary and ::error::.
+// ctx outlives a cancelled run by a few seconds (see reportingContext): the
+// final state is what users need, but the runner kills the step soon after
+// its signal.
 func reportGitHub(ctx context.Context, g *githubReporter, res *pipeline.Result, runErr error, failure string) {
-	// Reporting outlives a cancelled run: the final state is what users need.
-	ctx = context.WithoutCancel(ctx)
 	g.finishDeployment(ctx, res, runErr, failure)
 	g.writeComment(ctx, res, failure)
 }
@@ -193,17 +195,7 @@ func (g *githubReporter) warn(what string, err error, permission string) {
 	g.action.Warningf("%s", g.redact(msg))
 }
 
-// redact removes the credentials from text bound for GitHub or the log, in
-// case an error message ever echoed one (defence in depth: errors are built
-// without them).
-func (g *githubReporter) redact(s string) string {
-	for _, secret := range append([]string{g.cfg.APIToken, g.cfg.GitHub.Token}, g.secrets...) {
-		if g.cfg.Local && secret == g.cfg.APIToken {
-			continue // "local" is not a secret
-		}
-		if len(secret) >= 6 {
-			s = strings.ReplaceAll(s, secret, "***")
-		}
-	}
-	return s
-}
+// redact removes the credentials and secret values, in every escaped form,
+// from text bound for GitHub or the log, in case an error message echoed one
+// (defence in depth: errors are built without them).
+func (g *githubReporter) redact(s string) string { return g.red.Redact(s) }

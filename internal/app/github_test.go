@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sethvargo/go-githubactions"
 	"github.com/stretchr/testify/assert"
 
+	"github.com/workers-deploy/workers-deploy/internal/console"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/github"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
+	"github.com/workers-deploy/workers-deploy/internal/redact"
 )
 
 func forkPR(event string) *ghevent.Context {
@@ -45,8 +46,7 @@ func TestWarn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			action := githubactions.New(githubactions.WithWriter(&out), githubactions.WithGetenv(func(string) string { return "" }))
-			g := &githubReporter{action: action, ev: tc.ev, cfg: &inputs.Config{APIToken: "cf-token-abcdef", GitHub: inputs.GitHubConfig{Token: "ghs_secretToken123"}}}
+			g := &githubReporter{action: console.New(&out, true, false), ev: tc.ev, red: redact.New("cf-token-abcdef", "ghs_secretToken123")}
 			g.warn("could not write the pull-request comment", tc.err, "pull-requests: write")
 			got := out.String()
 			assert.Equal(t, 1, strings.Count(got, "::warning::"), got)
@@ -62,6 +62,6 @@ func TestWarn(t *testing.T) {
 
 func TestRedactKeepsLocalToken(t *testing.T) {
 	t.Parallel()
-	g := &githubReporter{cfg: &inputs.Config{Local: true, APIToken: "local"}, secrets: []string{"s3cr3t-value"}}
+	g := &githubReporter{red: redactor(&inputs.Config{Local: true, APIToken: "local"}, []string{"local"}, []string{"s3cr3t-value"})}
 	assert.Equal(t, "local run, ***", g.redact("local run, s3cr3t-value"))
 }

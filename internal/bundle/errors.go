@@ -29,6 +29,9 @@ var (
 	ErrUnsupportedType = errors.New("unsupported module type")
 	// ErrEmptyModule reports a matched file of 0 bytes.
 	ErrEmptyModule = errors.New("empty module")
+	// ErrInvalidModuleName: a file name with a control character or invalid
+	// UTF-8.
+	ErrInvalidModuleName = errors.New("invalid module name")
 	// ErrDuplicateModule reports two different files that would get the same module name.
 	ErrDuplicateModule = errors.New("duplicate module name")
 	// ErrOutsideWorkingDir reports a pattern or symlink that leads outside the working directory.

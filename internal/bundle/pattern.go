@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -275,6 +277,12 @@ func moduleName(base, relPath string) (string, error) {
 	}
 	if name == "" || name == "." || strings.HasPrefix(name, "/") {
 		return "", fmt.Errorf("failed to name module: file %q gives an empty name below base %q", relPath, base)
+	}
+	// A line break in a name would start a line of its own in the job log
+	// (a workflow command); no bundler writes such names.
+	if strings.ContainsFunc(relPath, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) || !utf8.ValidString(relPath) {
+		return "", newKindError(ErrInvalidModuleName,
+			"file %q has a control character (a line break, tab or escape) or invalid UTF-8 in its name; rename it or exclude it with a \"!\" pattern in input %q", relPath, InputModules)
 	}
 	return name, nil
 }

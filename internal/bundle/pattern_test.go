@@ -134,6 +134,12 @@ func TestModuleName(t *testing.T) {
 		{name: "the base itself", base: "dist", relPath: "dist", wantErr: true},
 		{name: "empty rest", base: "dist", relPath: "dist/", wantErr: true},
 		{name: "empty path", base: "", relPath: "", wantErr: true},
+		{name: "line break and workflow command", base: "dist", relPath: "dist/a\n::error title=X::spoofed\n.js", wantErr: true},
+		{name: "bare carriage return", base: "dist", relPath: "dist/a\r::add-mask::x.js", wantErr: true},
+		{name: "escape sequence", base: "", relPath: "a\x1b[2Jb.js", wantErr: true},
+		{name: "line separator", base: "", relPath: "a\u2028b.js", wantErr: true},
+		{name: "invalid UTF-8", base: "", relPath: "a\xffb.js", wantErr: true},
+		{name: "colons are fine", base: "dist", relPath: "dist/::add-mask::x.js", want: "::add-mask::x.js"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,7 +19,8 @@ import (
 // mention, HTML, a Markdown link and image, table pipes, line breaks and a
 // blank line (which would end an HTML block).
 const hostile = "<!-- workers-deploy:sticky-comment worker=x --> @org/team <script>alert(1)</script> " +
-	"[click](https://evil.example) ![img](https://evil.example/p.png) a|b \\| `tick`\n| injected | row |\n\n@org/team <img src=x onerror=alert(1)>"
+	"[click](https://evil.example) ![img](https://evil.example/p.png) a|b \\| `tick`\n| injected | row |\n\n@org/team <img src=x onerror=alert(1)>" +
+	" bare https://evil.example/x HTTP://EVIL.example (http://evil.example/p) www.evil.example WWW.Evil.Example ftp://evil.example <https://evil.example/a>"
 
 // hostileResult puts hostile text in every field of a report that does not
 // come from the action itself, with a 70,000-character message (Render must
@@ -76,6 +77,9 @@ func outsideCode(md string) string {
 }
 
 var (
+	// autolink finds the starts of the bare URLs GFM turns into links by
+	// itself (its "extended autolinks").
+	autolink = regexp.MustCompile(`(?i)(https?://|ftp://|www\.)[a-z0-9]`)
 	// allowedTag is HTML the report writes itself.
 	allowedTag = regexp.MustCompile(`^<(/?details|/?summary|/?code)>|^<https://`)
 	mention    = regexp.MustCompile(`@[A-Za-z0-9]`)
@@ -109,6 +113,13 @@ func assertSafeMarkdown(t *testing.T, md string) {
 	assert.False(t, mention.MatchString(text), "an @-mention outside a code span")
 	assert.Equal(t, strings.Count(text, "]("), strings.Count(text, "[logs]("), "a Markdown link other than the run link")
 	assert.NotContains(t, text, "![")
+	// The report's own links: the run link's destination and the preview's
+	// <https://…> autolink. Every other URL must not be linked.
+	for _, loc := range autolink.FindAllStringIndex(text, -1) {
+		before := text[:loc[0]]
+		own := strings.HasSuffix(before, "[logs](") || strings.HasSuffix(before, "<") && !strings.HasSuffix(before, "&lt;")
+		assert.True(t, own, "a bare URL GitHub would link: %.60q", text[max(0, loc[0]-20):])
+	}
 	header, inTable := 0, false
 	for _, line := range strings.Split(md, "\n") {
 		if !strings.HasPrefix(line, "|") {

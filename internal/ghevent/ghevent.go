@@ -2,6 +2,7 @@ package ghevent
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -94,6 +95,10 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 	if c.APIURL == "" {
 		c.APIURL = "https://api.github.com"
 	}
+	if hasUserInfo(c.APIURL) {
+		// The URL is not quoted: it holds a password or token.
+		return nil, errors.New("GITHUB_API_URL has a user name or password in it (https://user:password@host/…): refused, because the URL is printed in messages and the credential would be sent to GitHub beside the token; set GITHUB_API_URL to the API address alone (the `github-token` input carries the credential)")
+	}
 	path := getenv("GITHUB_EVENT_PATH")
 	if path == "" {
 		return c, nil
@@ -111,6 +116,20 @@ func Load(getenv func(string) string, readFile func(string) ([]byte, error)) (*C
 	}
 	c.Payload = *p
 	return c, nil
+}
+
+// hasUserInfo reports whether the authority of a URL (between "//" and the
+// next "/", "?" or "#") has user information ("user@", "user:password@").
+// It does not parse the URL, so that a malformed one is caught as well.
+func hasUserInfo(raw string) bool {
+	_, rest, ok := strings.Cut(raw, "//")
+	if !ok {
+		return strings.Contains(raw, "@")
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.Contains(rest, "@")
 }
 
 // ParsePayload decodes the fields of an event payload the action uses.

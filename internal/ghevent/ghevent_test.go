@@ -103,6 +103,28 @@ func TestLoad(t *testing.T) {
 			wantErr: `failed to read the event payload "/nope.json" (GITHUB_EVENT_PATH)`,
 		},
 		{
+			name:    "API URL with user and password refused",
+			env:     map[string]string{"GITHUB_API_URL": "https://octo-user:hunter2pass@ghe.example.com/api/v3"},
+			wantErr: "GITHUB_API_URL has a user name or password in it",
+		},
+		{
+			name:    "API URL with a user name only refused",
+			env:     map[string]string{"GITHUB_API_URL": "https://octo-user@ghe.example.com"},
+			wantErr: "refused",
+		},
+		{
+			name:    "malformed API URL with user info refused",
+			env:     map[string]string{"GITHUB_API_URL": "https://octo-user:hunter2 pass@ghe.example.com:x/"},
+			wantErr: "refused",
+		},
+		{
+			name: "an @ in the path is not user info",
+			env:  map[string]string{"GITHUB_API_URL": "https://ghe.example.com/api/@v3"},
+			check: func(t *testing.T, c *Context) {
+				assert.Equal(t, "https://ghe.example.com/api/@v3", c.APIURL)
+			},
+		},
+		{
 			name: "missing payload outside actions is ignored",
 			env:  map[string]string{"GITHUB_EVENT_PATH": "/nope.json", "GITHUB_SHA": "abc"},
 			check: func(t *testing.T, c *Context) {
@@ -117,6 +139,9 @@ func TestLoad(t *testing.T) {
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)
+				// Nothing of a credential is echoed.
+				assert.NotContains(t, err.Error(), "octo-user")
+				assert.NotContains(t, err.Error(), "hunter2")
 				return
 			}
 			require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -206,10 +207,26 @@ func flags(f []string) string {
 func EscapeText(s string) string { return escape(s) }
 
 // escape makes untrusted one-line text safe in a Markdown table cell: no HTML,
-// no table breaks, no @-mentions, no links, images, issue references or math.
+// no table breaks, no @-mentions, no links (Markdown links, and the bare URLs
+// GFM links by itself), images, issue references or math. Invalid UTF-8
+// becomes U+FFFD.
 func escape(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Join(strings.Fields(s), " ")
-	return escaper.Replace(s)
+	return unlink(escaper.Replace(s))
+}
+
+// wwwPrefix matches the start of GFM's www. autolinks, in any case.
+var wwwPrefix = regexp.MustCompile(`(?i)www\.`)
+
+// unlink stops GFM's autolinks of bare URLs ("https://…", "http://…",
+// "ftp://…", "www.…"): a zero-width joiner after the scheme's colon (and
+// after "www") leaves no scheme or "www." for the autolinker to find, while
+// the text reads the same. E-mail autolinks are already broken by the
+// zero-width space after "@".
+func unlink(s string) string {
+	s = strings.ReplaceAll(s, "://", ":\u200d//")
+	return wwwPrefix.ReplaceAllStringFunc(s, func(m string) string { return m[:3] + "\u200d." })
 }
 
 var escaper = strings.NewReplacer(

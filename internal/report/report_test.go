@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -122,6 +123,13 @@ func TestEscapeUntrustedText(t *testing.T) {
 	assert.NotContains(t, got, "@team")
 	assert.NotContains(t, got, "\n")
 	assert.NotContains(t, got, "[l](u)")
+	for _, url := range []string{"https://evil.example/x", "HTTP://EVIL.example", "ftp://evil.example", "www.evil.example", "WWW.Evil.example"} {
+		got := EscapeText("see " + url + " now")
+		assert.NotContains(t, strings.ToLower(got), "://evil", "scheme and domain are apart: %q", got)
+		assert.NotContains(t, strings.ToLower(got), "www.evil", "www. is broken: %q", got)
+		assert.Equal(t, "see "+url+" now", strings.ReplaceAll(got, "\u200d", ""), "the text reads the same")
+	}
+	assert.Equal(t, "bad \uFFFD bytes", EscapeText("bad \xff\xfe bytes"))
 }
 
 func TestOutputs(t *testing.T) {

@@ -1,0 +1,288 @@
+// Package console is the one writer of the job log: every line the action
+// prints goes through a Console, which writes workflow commands
+// (::warning:: …) inside Actions and plain lines elsewhere, and keeps text the
+// action did not write itself (module names, API answers, error messages)
+// from becoming a workflow command. It also writes the runner's file
+// commands: step outputs and the job summary (files.go).
+package console
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Console prints lines to the job log. Inside Actions, notices, warnings,
+// errors, debug lines, groups and masks are workflow commands; outside, plain
+// lines ("warning: …"), because nothing interprets the commands there and
+// their %-escaping would only garble the text.
+//
+// Every value formatted into a line is neutralised (Clean): line breaks and
+// other control characters become visible escapes, so a value cannot start a
+// line of its own. Every plain line is then checked once more: a line that
+// would start with "::" (after leading white space, which the runner skips)
+// or that contains "##[" (the runner's older command syntax, matched anywhere
+// in a line) gets a backslash that stops the runner from reading it as a
+// command.
+//
+// A failed write (a closed stdout: EPIPE) never panics and never stops the
+// run: the first error is kept (Err) and later lines are dropped, so a
+// rollout finishes or rolls back whatever happens to the log.
+type Console struct {
+	mu      sync.Mutex
+	w       io.Writer
+	actions bool
+	debug   bool
+	err     error
+}
+
+// New returns a Console writing to w: workflow commands when actions is true,
+// plain lines otherwise (debug lines only when debug is true).
+func New(w io.Writer, actions, debug bool) *Console {
+	return &Console{w: w, actions: actions, debug: debug}
+}
+
+// Err returns the first write error, or nil.
+func (c *Console) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *Console) write(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	if _, err := io.WriteString(c.w, s); err != nil {
+		c.err = err
+	}
+}
+
+// Infof prints a line.
+func (c *Console) Infof(format string, args ...any) { c.plain("", sprintf(format, args, false)) }
+
+// Noticef prints a notice.
+func (c *Console) Noticef(format string, args ...any) { c.level("notice", format, args) }
+
+// Warningf prints a warning.
+func (c *Console) Warningf(format string, args ...any) { c.level("warning", format, args) }
+
+// Errorf prints an error.
+func (c *Console) Errorf(format string, args ...any) { c.level("error", format, args) }
+
+// Debugf prints a debug line: inside Actions the runner shows it only with
+// debug logging on; outside only when debug is set.
+func (c *Console) Debugf(format string, args ...any) {
+	if c.actions {
+		c.command("debug", sprintf(format, args, true))
+	} else if c.debug {
+		c.plain("debug: ", sprintf(format, args, false))
+	}
+}
+
+// Group starts a collapsible group inside Actions, a heading elsewhere. The
+// title is neutralised as a whole: it is usually built from untrusted names.
+func (c *Console) Group(title string) {
+	if c.actions {
+		c.command("group", Clean(title))
+	} else {
+		c.plain("", Clean(title))
+	}
+}
+
+// EndGroup ends the group inside Actions and does nothing elsewhere.
+func (c *Console) EndGroup() {
+	if c.actions {
+		c.command("endgroup", "")
+	}
+}
+
+// AddMask asks the runner to mask value in the log from now on. It prints
+// nothing outside Actions, where nothing reads the command and printing it
+// would show the value. A multi-line value is masked line by line, as the
+// runner masks each line separately.
+func (c *Console) AddMask(value string) {
+	if !c.actions {
+		return
+	}
+	for _, line := range strings.FieldsFunc(value, isLineBreak) {
+		if strings.TrimSpace(line) != "" {
+			c.command("add-mask", line)
+		}
+	}
+}
+
+// Text prints text the action wrote itself (the usage), line by line, with
+// the same check as every plain line.
+func (c *Console) Text(s string) {
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if line != "" {
+			c.plain("", strings.TrimSuffix(line, "\n"))
+		}
+	}
+}
+
+func (c *Console) level(name, format string, args []any) {
+	if c.actions {
+		c.command(name, sprintf(format, args, true))
+	} else {
+		c.plain(name+": ", sprintf(format, args, false))
+	}
+}
+
+// command writes ::name::data with the runner's data escaping (%, CR, LF),
+// which keeps the command on one line; the runner turns %0A back into a line
+// break inside the annotation.
+func (c *Console) command(name, data string) {
+	c.write("::" + name + "::" + escapeData(data) + "\n")
+}
+
+// plain writes prefix+msg as one or more lines (the action's own format
+// strings may hold line breaks; values formatted into them cannot), each
+// checked so that it cannot be read as a workflow command.
+func (c *Console) plain(prefix, msg string) {
+	var b strings.Builder
+	for _, line := range strings.Split(prefix+msg, "\n") {
+		b.WriteString(neutralLine(line))
+		b.WriteByte('\n')
+	}
+	c.write(b.String())
+}
+
+var dataEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+
+func escapeData(s string) string {
+	return dataEscaper.Replace(escapeOtherBreaks(strings.ToValidUTF8(s, "\uFFFD")))
+}
+
+// escapeOtherBreaks makes the line terminators other than CR and LF visible
+// (\v, \f, NEL, U+2028, U+2029): the runner does not split on them today, but
+// other log viewers do.
+func escapeOtherBreaks(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return isLineBreak(r) && r != '\n' && r != '\r' }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isLineBreak(r) && r != '\n' && r != '\r' {
+			b.WriteString(escapeRune(r))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// neutralLine stops one plain line from being read as a workflow command: the
+// runner trims leading white space and reads a line starting with "::" as a
+// command, and finds the older "##[name]" syntax anywhere in a line. Other
+// line terminators are escaped as well, in case the action's own text holds
+// one.
+func neutralLine(line string) string {
+	line = escapeOtherBreaks(strings.ReplaceAll(line, "\r", `\r`))
+	rest := strings.TrimLeftFunc(line, unicode.IsSpace)
+	if strings.HasPrefix(rest, "::") {
+		i := len(line) - len(rest)
+		line = line[:i] + `\` + line[i:]
+	}
+	return strings.ReplaceAll(line, "##[", `##\[`)
+}
+
+// Clean makes an untrusted value safe to print inside one log line: invalid
+// UTF-8 becomes U+FFFD; line breaks, other control characters (ANSI escapes
+// included) and the Unicode bidirectional overrides become visible escapes
+// (\n, \r, \x1b, \u2028, \u202e); tabs stay.
+func Clean(s string) string { return clean(s, false) }
+
+// clean is Clean; keepBreaks keeps CR and LF for a workflow command, whose
+// data escaping keeps them on one line (the runner shows them as line breaks
+// inside the annotation).
+func clean(s string, keepBreaks bool) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	unsafe := unsafeRune
+	if keepBreaks {
+		unsafe = func(r rune) bool { return r != '\n' && r != '\r' && unsafeRune(r) }
+	}
+	if !strings.ContainsFunc(s, unsafe) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafe(r) {
+			b.WriteString(escapeRune(r))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	if r == '\t' {
+		return false
+	}
+	return unicode.IsControl(r) || isLineBreak(r) || isBidi(r)
+}
+
+func isLineBreak(r rune) bool {
+	switch r {
+	case '\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029':
+		return true
+	}
+	return false
+}
+
+// isBidi reports the bidirectional embedding, override and isolate controls,
+// which can make a log line read differently from its bytes.
+func isBidi(r rune) bool {
+	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f' || r == '\u061c'
+}
+
+func escapeRune(r rune) string {
+	switch r {
+	case '\n':
+		return `\n`
+	case '\r':
+		return `\r`
+	}
+	if r < utf8.RuneSelf {
+		return `\x` + fmt.Sprintf("%02x", r)
+	}
+	q := strconv.QuoteToASCII(string(r))
+	return q[1 : len(q)-1]
+}
+
+// sprintf formats with every value neutralised (see arg); keepBreaks is for
+// workflow commands (see clean). The format string is the action's own.
+func sprintf(format string, args []any, keepBreaks bool) string {
+	if len(args) == 0 {
+		return format
+	}
+	wrapped := make([]any, len(args))
+	for i, a := range args {
+		switch a.(type) {
+		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
+			wrapped[i] = a // safe, and usable as a * width
+		default:
+			wrapped[i] = arg{a, keepBreaks}
+		}
+	}
+	return fmt.Sprintf(format, wrapped...)
+}
+
+// arg formats its value with the verb and flags it was given, then cleans
+// the result.
+type arg struct {
+	v          any
+	keepBreaks bool
+}
+
+func (a arg) Format(f fmt.State, verb rune) {
+	_, _ = io.WriteString(f, clean(fmt.Sprintf(fmt.FormatString(f, verb), a.v), a.keepBreaks))
+}
