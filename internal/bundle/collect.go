@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"cmp"
 	"compress/gzip"
 	"context"
@@ -43,6 +44,22 @@ type Options struct {
 	ConfigMain string
 	// MaxGzipBytes is the limit on the bundle's gzip size in bytes; 0 means DefaultMaxGzipBytes.
 	MaxGzipBytes int64
+	// Rules are the configuration's module rules, applied before the default rules.
+	Rules []Rule
+	// UploadSourceMaps uploads .map files as source-map modules; off, they are left out.
+	UploadSourceMaps bool
+	// AssetsDir is the static-assets directory (absolute), or "". Its files are never
+	// modules, except those in the entry's own folder when that lies inside it.
+	AssetsDir string
+	// Extra are modules added by name, outside any base (_headers and _redirects of the
+	// assets directory). They are uploaded as text and not scanned for imports.
+	Extra []ExtraModule
+	// AssetsOnly allows a result without modules (an assets-only Worker) when Patterns is
+	// empty, no entry is named and nothing matched the fallback.
+	AssetsOnly bool
+	// NodeCompat allows static imports of Node.js built-ins without the node: prefix
+	// (the nodejs_compat compatibility flag).
+	NodeCompat bool
 
 	// visitDir, when set, is called with each directory the walk enters (slash path relative
 	// to Dir); tests use it to prove pruned trees are never visited.
@@ -70,12 +87,53 @@ type Bundle struct {
 	MainNote string
 	// Unmatched lists the include patterns (as written) that matched no file, for a warning.
 	Unmatched []string
+	// Source says where the modules came from, for the log: the patterns of input
+	// `modules`, the entry's folder, or the dist/** fallback.
+	Source string
+	// Base is the directory (slash path relative to Dir) module names are relative to when
+	// Patterns was empty; "" for Dir itself.
+	Base string
+	// EntryPath is the entry module's file (absolute), "" for an assets-only Worker.
+	EntryPath string
+	// Skipped lists files a glob matched but no module rule did (not uploaded), sorted.
+	Skipped []string
+	// SourceMapsLeftOut counts .map files left out because UploadSourceMaps is off.
+	SourceMapsLeftOut int
+	// Warnings are problems that do not stop the run: dynamic imports of modules that
+	// are not uploaded, module rules ignored.
+	Warnings []string
 }
 
-// Collect globs the modules below opts.Dir, checks them, resolves the main module and measures
-// the bundle. Bad input (patterns, files, main module, size) is returned as an *InputError that
-// names the input; the sentinels in this package classify it for errors.Is. Collect walks only
-// below each include pattern's base and respects ctx cancellation while walking and reading.
+// ExtraModule is a file uploaded as a text module under a fixed name.
+type ExtraModule struct {
+	// Name is the module name.
+	Name string
+	// Path is the file (absolute).
+	Path string
+}
+
+// Module sources, for Bundle.Source.
+const (
+	SourceInput    = "input modules"
+	SourceEntryDir = "the entry's folder"
+	SourceFallback = "the dist/** fallback"
+)
+
+// FallbackPatterns are the globs used when `modules` is not set and no entry is named.
+const FallbackPatterns = "dist/**"
+
+// AssetsOnly reports a Worker without modules: only static assets.
+func (b *Bundle) AssetsOnly() bool { return b.MainModule == "" }
+
+// Collect finds the modules below opts.Dir, checks them, resolves the main module and
+// measures the bundle. With Patterns set, the globs name the files; without, the entry's
+// folder is the base (wrangler's find_additional_modules), or dist/** when no entry is
+// named (docs/upload-model.md). Every file must match a module rule; other files are
+// skipped and listed in Bundle.Skipped. The static imports of the JavaScript modules are
+// checked (checkImports). Bad input (patterns, files, main module, size) is returned as an
+// *InputError that names the input; the sentinels in this package classify it for
+// errors.Is. Collect walks only below each include pattern's base and respects ctx
+// cancellation while walking and reading.
 func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 	if !filepath.IsAbs(opts.Dir) {
 		return nil, fmt.Errorf("failed to collect modules: working directory %q is not an absolute path", opts.Dir)
@@ -95,20 +153,31 @@ func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 		return nil, inputErr(InputWorkingDirectory, wrapKindError(ErrUnreadable, err,
 			"failed to resolve working directory %q from input %q", dir, InputWorkingDirectory))
 	}
-	patterns, err := ParsePatterns(opts.Patterns)
+	rules, err := newRuleSet(opts.Rules, opts.UploadSourceMaps)
 	if err != nil {
 		return nil, err
 	}
-
 	c := &collector{
 		ctx:       ctx,
 		opts:      opts,
 		dir:       dir,
 		realDir:   realDir,
+		rules:     rules,
 		byName:    map[string]*candidate{},
 		inspected: map[string]*fileMeta{},
 		matched:   map[string]bool{},
+		skipped:   map[string]bool{},
 	}
+	if opts.AssetsDir != "" {
+		if rel, err := filepath.Rel(dir, opts.AssetsDir); err == nil && rel != "." && filepath.IsLocal(rel) {
+			c.assetsRel = filepath.ToSlash(rel)
+		}
+	}
+	plan, err := c.plan()
+	if err != nil {
+		return nil, err
+	}
+	patterns := plan.patterns
 	var literals []Pattern
 	groups := map[string][]Pattern{} // include globs by base: one walk per distinct base
 	var bases []string
@@ -133,36 +202,80 @@ func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 	for _, p := range literals {
 		c.literal(p)
 	}
+	if plan.entryRel != "" && plan.source == SourceEntryDir {
+		// The entry is uploaded whatever the rules say (as wrangler does).
+		c.forceEntry(plan.entryRel, plan.base)
+	}
+	for _, x := range opts.Extra {
+		c.extra(x)
+	}
 	if len(c.problems) == 1 {
 		return nil, inputErr(InputModules, c.problems[0])
 	}
 	if len(c.problems) > 1 {
 		return nil, inputErr(InputModules, c.problems)
 	}
-	if len(c.byName) == 0 {
-		return nil, inputErr(InputModules, c.noMatch(patterns))
+	b := &Bundle{Modules: make([]Module, 0, len(c.byName)), Source: plan.source, Base: plan.base, Warnings: rules.warnings}
+	b.SourceMapsLeftOut = c.sourceMaps
+	for rel := range c.skipped {
+		b.Skipped = append(b.Skipped, rel)
 	}
-
-	b := &Bundle{Modules: make([]Module, 0, len(c.byName))}
+	slices.Sort(b.Skipped)
+	if len(c.byName) == len(opts.Extra) {
+		if plan.source == SourceFallback && plan.sourceEntry == "" && opts.AssetsOnly {
+			// Nothing to run: an assets-only Worker. Only _headers/_redirects, if any, are
+			// attached as modules.
+			b.Source = "assets only"
+			for name, cand := range c.byName {
+				b.Modules = append(b.Modules, Module{Name: name, Path: cand.abs, RelPath: cand.relPath, ContentType: TypeText, Size: cand.meta.size})
+			}
+			slices.SortFunc(b.Modules, func(x, y Module) int { return cmp.Compare(x.Name, y.Name) })
+			if err := c.read(b); err != nil {
+				return nil, err
+			}
+			b.Digest = ContentDigest("", b.DigestEntries())
+			return b, nil
+		}
+		return nil, c.noMatch(patterns, plan)
+	}
 	for _, p := range patterns {
-		if !p.Exclude && !c.matched[p.Raw] {
+		if !p.Exclude && !c.matched[p.Raw] && plan.source == SourceInput {
 			b.Unmatched = append(b.Unmatched, p.Raw)
 		}
 	}
 	for name, cand := range c.byName {
+		p := cand.abs
+		if p == "" {
+			p = filepath.Join(dir, filepath.FromSlash(cand.relPath))
+		}
 		b.Modules = append(b.Modules, Module{
 			Name:        name,
-			Path:        filepath.Join(dir, filepath.FromSlash(cand.relPath)),
+			Path:        p,
 			RelPath:     cand.relPath,
-			ContentType: cand.meta.contentType,
+			ContentType: cand.contentType,
 			Size:        cand.meta.size,
 		})
 	}
 	slices.SortFunc(b.Modules, func(x, y Module) int { return cmp.Compare(x.Name, y.Name) })
 
 	// Resolve the entry module before reading any bytes: a wrong main-module fails fast.
-	if b.MainModule, b.MainNote, err = resolveMain(b.Modules, opts); err != nil {
+	mainOpts := opts
+	if plan.source != SourceInput {
+		mainOpts.MainModule, mainOpts.ConfigMain = plan.mainName, ""
+		if plan.source == SourceFallback {
+			mainOpts.MainModule, mainOpts.ConfigMain = "", plan.configMain
+		}
+	}
+	if b.MainModule, b.MainNote, err = resolveMain(b.Modules, mainOpts); err != nil {
 		return nil, err
+	}
+	if plan.note != "" {
+		b.MainNote = plan.note
+	}
+	for _, m := range b.Modules {
+		if m.Name == b.MainModule {
+			b.EntryPath = m.Path
+		}
 	}
 	if err := c.read(b); err != nil {
 		return nil, err
@@ -174,20 +287,24 @@ func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 	if b.GzipBytes > limit {
 		return nil, inputErr(InputModules, tooLarge(b, limit))
 	}
+	if err := c.checkImports(b, plan); err != nil {
+		return nil, err
+	}
 	b.Digest = ContentDigest(b.MainModule, b.DigestEntries())
 	return b, nil
 }
 
 type fileMeta struct {
-	contentType string
-	size        int64
-	isDir       bool
+	size  int64
+	isDir bool
 }
 
 type candidate struct {
-	relPath string
-	pattern string // raw pattern that named it, for duplicate messages
-	meta    *fileMeta
+	relPath     string
+	pattern     string // raw pattern that named it, for duplicate messages
+	meta        *fileMeta
+	contentType string
+	abs         string // set for Extra modules, which may lie outside Dir
 }
 
 type collector struct {
@@ -202,6 +319,186 @@ type collector struct {
 	matched   map[string]bool      // raw include patterns that matched at least one path
 	excluded  int                  // files matched by an include but removed by an exclude
 	problems  problemList
+
+	rules      *ruleSet
+	skipped    map[string]bool // relPaths matched by a glob but by no module rule
+	sourceMaps int             // .map files left out
+	assetsRel  string          // the assets directory relative to dir (slash), "" when none inside
+	assetsHits int             // files inside the assets directory that were not taken as modules
+	// entryRel is the entry file and entryDir its folder (slash, relative to dir), when known.
+	entryRel    string
+	entryDir    string
+	hasEntryDir bool
+	// imports are the specifiers found in each JavaScript module, by module name.
+	imports map[string][]Import
+	jsBuf   bytes.Buffer
+}
+
+// plan is how Collect finds the modules.
+type plan struct {
+	patterns []Pattern
+	source   string
+	base     string
+	// entryRel is the entry file (slash, relative to dir) in the entry-folder model.
+	entryRel string
+	// mainName is the entry's module name in the entry-folder model.
+	mainName string
+	// configMain is handed to resolveMain in the fallback (a source entry to guess from).
+	configMain string
+	// sourceEntry is a source file named as the entry (src/index.ts) that needs bundling.
+	sourceEntry string
+	note        string
+}
+
+// builtEntry and sourceEntry are the entry extensions of a built module and of a source
+// file that must be bundled.
+var (
+	builtExts  = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".py": true}
+	sourceExts = map[string]bool{".ts": true, ".tsx": true, ".jsx": true, ".mts": true, ".cts": true}
+)
+
+// IsSourceEntry reports whether an entry file is source code that must be bundled before
+// it can be uploaded (TypeScript, JSX).
+func IsSourceEntry(name string) bool { return sourceExts[strings.ToLower(path.Ext(name))] }
+
+// plan decides the model: the `modules` globs, the entry's folder, or the fallback.
+func (c *collector) plan() (*plan, error) {
+	if strings.TrimSpace(c.opts.Patterns) != "" {
+		pats, err := ParsePatterns(c.opts.Patterns)
+		if err != nil {
+			return nil, err
+		}
+		if rel := c.relEntry(c.opts.ConfigMain); rel != "" && strings.TrimSpace(c.opts.MainModule) == "" {
+			c.setEntry(rel)
+		}
+		return &plan{patterns: pats, source: SourceInput}, nil
+	}
+	entry, from := strings.TrimSpace(c.opts.MainModule), InputMainModule
+	if entry == "" {
+		entry, from = strings.TrimSpace(c.opts.ConfigMain), InputConfigMain
+	}
+	fallback := func() (*plan, error) {
+		pats, err := ParsePatterns(FallbackPatterns)
+		return &plan{patterns: pats, source: SourceFallback, base: "dist"}, err
+	}
+	if entry == "" {
+		return fallback()
+	}
+	what := describeEntry(from)
+	rel := c.relEntry(entry)
+	if rel == "" {
+		return nil, inputErr(from, newKindError(ErrOutsideWorkingDir,
+			"the entry %q (%s) is outside the working directory %q; set input %q to the folder that holds the build output",
+			entry, what, c.dir, InputWorkingDirectory))
+	}
+	ext := strings.ToLower(path.Ext(rel))
+	switch {
+	case builtExts[ext]:
+		abs := filepath.Join(c.dir, filepath.FromSlash(rel))
+		if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
+			return nil, inputErr(from, newKindError(ErrMainModule,
+				"the entry %q (%s) is not a file in %q; run the build before this step, or set input %q to the built entry",
+				rel, what, c.dir, InputMainModule))
+		}
+		base := path.Dir(rel)
+		if base == "." {
+			base = ""
+		}
+		glob := "**"
+		if base != "" {
+			glob = escapeGlob(base) + "/**"
+		}
+		c.setEntry(rel)
+		return &plan{
+			patterns: []Pattern{{Raw: glob, Base: base, Glob: glob}},
+			source:   SourceEntryDir, base: base, entryRel: rel, mainName: path.Base(rel),
+		}, nil
+	case sourceExts[ext]:
+		p, err := fallback()
+		if err != nil {
+			return nil, err
+		}
+		p.sourceEntry, p.configMain = rel, rel
+		return p, nil
+	}
+	return nil, inputErr(from, newKindError(ErrMainModule,
+		"the entry %q (%s) is neither a built module (.js, .mjs, .cjs, .py) nor a source file to bundle (.ts, .tsx, .jsx, .mts, .cts)",
+		rel, what))
+}
+
+func describeEntry(from string) string {
+	if from == InputMainModule {
+		return fmt.Sprintf("input %q", InputMainModule)
+	}
+	return "`main` of the wrangler configuration"
+}
+
+func (c *collector) setEntry(rel string) {
+	c.entryRel = rel
+	c.entryDir = path.Dir(rel)
+	if c.entryDir == "." {
+		c.entryDir = ""
+	}
+	c.hasEntryDir = true
+}
+
+// relEntry turns an entry path (absolute, or relative to dir) into a clean slash path
+// relative to dir, or "" when it leaves dir or is empty.
+func (c *collector) relEntry(p string) string {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return ""
+	}
+	if filepath.IsAbs(p) {
+		r, err := filepath.Rel(c.dir, p)
+		if err != nil {
+			return ""
+		}
+		p = r
+	}
+	return cleanRel(p)
+}
+
+// escapeGlob escapes doublestar's metacharacters in a literal path.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]{}\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// inAssets reports a path inside the assets directory.
+func (c *collector) inAssets(rel string) bool {
+	return c.assetsRel != "" && (rel == c.assetsRel || strings.HasPrefix(rel, c.assetsRel+"/"))
+}
+
+// entryDirInAssets reports an entry folder strictly inside the assets directory
+// (Astro's dist/_worker.js/ in dist/): its files are modules.
+func (c *collector) entryDirInAssets() bool {
+	return c.hasEntryDir && c.assetsRel != "" && strings.HasPrefix(c.entryDir, c.assetsRel+"/")
+}
+
+// moduleInAssets reports whether a file inside the assets directory may still be a module:
+// the entry itself, or a file of the entry's folder when that folder lies inside.
+func (c *collector) moduleInAssets(rel string) bool {
+	return rel == c.entryRel || c.entryDirInAssets() && strings.HasPrefix(rel, c.entryDir+"/")
+}
+
+// pruneAssetsDir reports a directory of the assets directory that holds no modules.
+func (c *collector) pruneAssetsDir(rel string) bool {
+	if !c.inAssets(rel) {
+		return false
+	}
+	if c.entryDirInAssets() && (rel == c.entryDir || strings.HasPrefix(rel, c.entryDir+"/") || strings.HasPrefix(c.entryDir, rel+"/")) {
+		return false
+	}
+	// The assets directory itself holding the entry file (SvelteKit's _worker.js): walk it
+	// for that one file, but not its subfolders.
+	return rel != c.assetsRel || c.entryRel == "" || path.Dir(c.entryRel) != c.assetsRel
 }
 
 func (c *collector) problem(err error) { c.problems = append(c.problems, err) }
@@ -254,6 +551,11 @@ func (c *collector) walkBase(base string, pats []Pattern) error {
 			// An exclude that matches a directory removes everything below it, as in .gitignore,
 			// and spares the walk.
 			if !atRoot && c.isExcluded(relPath) {
+				return fs.SkipDir
+			}
+			// The assets directory is never a module source (Astro's assets.directory: dist
+			// overlaps dist/**), except for the entry's own folder inside it.
+			if !atRoot && c.pruneAssetsDir(relPath) {
 				return fs.SkipDir
 			}
 			if c.opts.visitDir != nil {
@@ -309,22 +611,53 @@ func (c *collector) consider(relPath, base string, pats []Pattern, literal bool)
 	if neverUploaded(relPath) {
 		return
 	}
-	meta := c.inspect(relPath, literal)
-	if meta == nil {
+	if c.inAssets(relPath) && !c.moduleInAssets(relPath) {
+		c.assetsHits++
 		return
 	}
-	if meta.isDir {
-		if literal {
+	var meta *fileMeta
+	if literal {
+		// A named path is checked first: a directory or an escaping symlink is the clearer error.
+		if meta = c.inspect(relPath, literal); meta == nil {
+			return
+		}
+		if meta.isDir {
 			c.problem(newKindError(ErrInvalidPattern,
 				"pattern %q in input %q names a directory; use %q to upload the files below it",
 				by, InputModules, strings.TrimSuffix(by, "/")+"/**"))
+			return
 		}
-		return // a symlink to a directory met during a walk: not followed
 	}
 	name, err := moduleName(base, relPath)
 	if err != nil {
 		c.problem(err)
 		return
+	}
+	contentType, ok := c.rules.typeOf(name)
+	if !ok {
+		switch {
+		case literal && isSourceMap(name):
+			c.problem(newKindError(ErrUnsupportedType,
+				"pattern %q in input %q names the source map %q, which is uploaded only with input %q set to true",
+				by, InputModules, relPath, InputUploadSourceMaps))
+		case literal:
+			c.problem(newKindError(ErrUnsupportedType,
+				"pattern %q in input %q names %q, which no module rule matches (%s); add a rule to the configuration's `rules`, or remove the pattern",
+				by, InputModules, relPath, ruleSummary))
+		case isSourceMap(name):
+			c.sourceMaps++
+		default:
+			c.skipped[relPath] = true
+		}
+		return
+	}
+	if meta == nil {
+		if meta = c.inspect(relPath, literal); meta == nil {
+			return
+		}
+	}
+	if meta.isDir {
+		return // a symlink to a directory met during a walk: not followed
 	}
 	if prev, ok := c.byName[name]; ok {
 		if prev.relPath != relPath {
@@ -334,7 +667,56 @@ func (c *collector) consider(relPath, base string, pats []Pattern, literal bool)
 		}
 		return // the same file through two patterns with the same base: one module
 	}
-	c.byName[name] = &candidate{relPath: relPath, pattern: by, meta: meta}
+	c.byName[name] = &candidate{relPath: relPath, pattern: by, meta: meta, contentType: contentType}
+}
+
+// ruleSummary describes the default module rules for messages.
+const ruleSummary = "the default rules take .js, .mjs, .cjs, .wasm, .txt, .html, .sql, .bin, .py and requirements.txt"
+
+// forceEntry uploads the entry even when no module rule matches it (wrangler uploads
+// `main` whatever its rules say), typed by its extension.
+func (c *collector) forceEntry(rel, base string) {
+	name, err := moduleName(base, rel)
+	if err != nil {
+		c.problem(err)
+		return
+	}
+	if _, ok := c.byName[name]; ok {
+		return
+	}
+	delete(c.skipped, rel)
+	contentType, err := ContentType(rel)
+	if err != nil {
+		c.problem(err)
+		return
+	}
+	if meta := c.inspect(rel, true); meta != nil && !meta.isDir {
+		c.byName[name] = &candidate{relPath: rel, pattern: "the entry", meta: meta, contentType: contentType}
+	}
+}
+
+// extra adds a text module under a fixed name (_headers, _redirects of the assets directory).
+func (c *collector) extra(x ExtraModule) {
+	fi, err := os.Stat(x.Path)
+	if err != nil {
+		c.problem(wrapKindError(ErrUnreadable, err, "failed to read %q", x.Path))
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		c.problem(newKindError(ErrUnreadable, "%q is not a regular file", x.Path))
+		return
+	}
+	rel := x.Path
+	if r, err := filepath.Rel(c.dir, x.Path); err == nil && filepath.IsLocal(r) {
+		rel = filepath.ToSlash(r)
+	}
+	if prev, ok := c.byName[x.Name]; ok {
+		c.problem(newKindError(ErrDuplicateModule,
+			"files %q and %q would both be uploaded as module %q (the assets directory's %s is attached as a module of that name); rename or exclude %q",
+			prev.relPath, rel, x.Name, x.Name, prev.relPath))
+		return
+	}
+	c.byName[x.Name] = &candidate{relPath: rel, pattern: "the assets directory", meta: &fileMeta{size: fi.Size()}, contentType: TypeText, abs: x.Path}
 }
 
 func (c *collector) isExcluded(relPath string) bool {
@@ -395,12 +777,6 @@ func (c *collector) inspect(relPath string, resolveAll bool) *fileMeta {
 		c.inspected[relPath] = meta
 		return meta
 	}
-	contentType, err := ContentType(relPath)
-	if err != nil {
-		c.problem(fmt.Errorf("%w; exclude it in input %q with %q (or %q for all such files)",
-			err, InputModules, "!"+relPath, "!**/*"+path.Ext(relPath)))
-		return nil
-	}
 	if !info.Mode().IsRegular() {
 		c.problem(newKindError(ErrUnreadable,
 			"module file %q is not a regular file (%s); exclude it with %q", relPath, info.Mode().Type(), "!"+relPath))
@@ -411,7 +787,7 @@ func (c *collector) inspect(relPath string, resolveAll bool) *fileMeta {
 			"module file %q is empty (0 bytes); fix the build or exclude it in input %q with %q", relPath, InputModules, "!"+relPath))
 		return nil
 	}
-	meta := &fileMeta{contentType: contentType, size: info.Size()}
+	meta := &fileMeta{size: info.Size()}
 	c.inspected[relPath] = meta
 	return meta
 }
@@ -425,17 +801,33 @@ func within(root, target string) bool {
 	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel))
 }
 
-func (c *collector) noMatch(patterns []Pattern) error {
+func (c *collector) noMatch(patterns []Pattern, p *plan) error {
+	if p.sourceEntry != "" {
+		return inputErr(InputConfigMain, &BundleNeededError{Entry: p.sourceEntry})
+	}
 	raws := make([]string, len(patterns))
 	for i, p := range patterns {
 		raws[i] = p.Raw
 	}
-	msg := fmt.Sprintf("no file matched input %q (patterns: %s) in working directory %q", InputModules, quoteList(raws, 20), c.dir)
+	var msg string
+	switch p.source {
+	case SourceFallback:
+		msg = fmt.Sprintf("no module to upload: input %q is not set, no entry is named (`main` in a wrangler configuration, or input %q), and no file in %q matched a module rule (working directory %q)",
+			InputModules, InputMainModule, "dist/", c.dir)
+		if c.assetsHits > 0 {
+			msg += fmt.Sprintf("; %d file(s) there belong to the assets directory, which is never a module source", c.assetsHits)
+		}
+	default:
+		msg = fmt.Sprintf("no file matched input %q (patterns: %s) in working directory %q", InputModules, quoteList(raws, 20), c.dir)
+	}
 	if c.excluded > 0 {
 		msg += fmt.Sprintf("; %d file(s) matched but were excluded by \"!\" patterns", c.excluded)
 	}
+	if len(c.skipped) > 0 {
+		msg += fmt.Sprintf("; %d file(s) matched but no module rule (%s)", len(c.skipped), ruleSummary)
+	}
 	msg += "; check that the build ran before this step and that the patterns are relative to working-directory (node_modules, .git and hidden files are never uploaded)"
-	return &kindError{kind: ErrNoMatch, msg: msg}
+	return inputErr(InputModules, &kindError{kind: ErrNoMatch, msg: msg})
 }
 
 // read reads every module once, in name order, through one buffer, feeding SHA-256 and a single
@@ -458,7 +850,13 @@ func (c *collector) read(b *Bundle) error {
 		if fi, err := os.Stat(m.Path); err == nil {
 			m.ModTime = fi.ModTime()
 		}
-		n, err := hashFile(open, m.Path, h, gz, buf)
+		var n int64
+		var err error
+		if isScanned(m.ContentType) && !c.isExtra(m.Name) {
+			n, err = c.hashAndScan(open, m, h, gz)
+		} else {
+			n, err = hashFile(open, m.Path, h, gz, buf)
+		}
 		if err != nil {
 			return inputErr(InputModules, wrapKindError(ErrUnreadable, err, "failed to read module file %q", m.RelPath))
 		}
@@ -475,6 +873,43 @@ func (c *collector) read(b *Bundle) error {
 	}
 	b.GzipBytes = counter.n
 	return nil
+}
+
+// isScanned reports the content types whose imports are checked.
+func isScanned(contentType string) bool {
+	return contentType == TypeESModule || contentType == TypeCommonJS
+}
+
+func (c *collector) isExtra(name string) bool {
+	cand, ok := c.byName[name]
+	return ok && cand.abs != ""
+}
+
+// hashAndScan reads a JavaScript module whole (into one reused buffer), hashes and
+// compresses it, and records its imports: the file is read once.
+func (c *collector) hashAndScan(open func(string) (io.ReadCloser, error), m *Module, h hash.Hash, gz io.Writer) (int64, error) {
+	h.Reset()
+	f, err := open(m.Path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	c.jsBuf.Reset()
+	if _, err := c.jsBuf.ReadFrom(f); err != nil {
+		return 0, err
+	}
+	data := c.jsBuf.Bytes()
+	h.Write(data)
+	if _, err := gz.Write(data); err != nil {
+		return 0, err
+	}
+	if imps := ScanImports(data); len(imps) > 0 {
+		if c.imports == nil {
+			c.imports = map[string][]Import{}
+		}
+		c.imports[m.Name] = imps
+	}
+	return int64(len(data)), nil
 }
 
 func hashFile(open func(string) (io.ReadCloser, error), name string, h hash.Hash, gz io.Writer, buf []byte) (int64, error) {

@@ -36,7 +36,7 @@ func TestCollectFixtureESMMulti(t *testing.T) {
 		visited []string
 	)
 	b, err := Collect(context.Background(), Options{
-		Dir: dir, Patterns: "dist/**",
+		Dir: dir, Patterns: "dist/**", UploadSourceMaps: true,
 		visitDir: func(rel string) { mu.Lock(); visited = append(visited, rel); mu.Unlock() },
 	})
 	require.NoError(t, err)
@@ -230,7 +230,7 @@ func TestCollectPruning(t *testing.T) {
 
 	var visited []string
 	b, err := Collect(context.Background(), Options{
-		Dir: dir, Patterns: "dist/**",
+		Dir: dir, Patterns: "dist/**", UploadSourceMaps: true,
 		visitDir: func(rel string) { visited = append(visited, rel) },
 	})
 	require.NoError(t, err)
@@ -324,22 +324,22 @@ func TestCollectErrors(t *testing.T) {
 			wantMsg: []string{"never uploaded"},
 		},
 		{
-			name: "unsupported extension names the file and suggests an exclude",
+			name: "a pattern without wildcards naming a file no module rule matches",
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, map[string]string{"dist/index.js": "x", "dist/stats.json": "{}"})
 			},
-			opts:      Options{Patterns: "dist/**"},
+			opts:      Options{Patterns: "dist/index.js, dist/stats.json"},
 			wantInput: InputModules, wantKind: ErrUnsupportedType,
-			wantMsg: []string{`"dist/stats.json"`, `".json"`, ".wasm", `"!dist/stats.json"`, `"!**/*.json"`},
+			wantMsg: []string{`"dist/stats.json"`, "no module rule", ".wasm", "`rules`"},
 		},
 		{
 			name: "several problems are reported together",
 			setup: func(t *testing.T, dir string) {
-				writeTree(t, dir, map[string]string{"dist/index.js": "x", "dist/a.json": "{}", "dist/b.ts": "x", "dist/empty.js": ""})
+				writeTree(t, dir, map[string]string{"dist/index.js": "x", "dist/a.json": "{}", "dist/b.mjs": "", "dist/empty.js": ""})
 			},
-			opts:      Options{Patterns: "dist/**"},
+			opts:      Options{Patterns: "dist/**, dist/a.json"},
 			wantInput: InputModules, wantKind: ErrEmptyModule,
-			wantMsg: []string{"found 3 problem(s)", `"dist/a.json"`, `"dist/b.ts"`, `"dist/empty.js"`},
+			wantMsg: []string{"found 3 problem(s)", `"dist/a.json"`, `"dist/b.mjs"`, `"dist/empty.js"`},
 		},
 		{
 			name: "empty file",

@@ -16,6 +16,8 @@ const (
 	InputConfigMain = "config main"
 	// InputWorkingDirectory is the `working-directory` input: the base of the globs.
 	InputWorkingDirectory = "working-directory"
+	// InputUploadSourceMaps is the `upload-source-maps` input.
+	InputUploadSourceMaps = "upload-source-maps"
 )
 
 // Sentinel errors callers can branch on with errors.Is. The messages of the errors that wrap
@@ -45,7 +47,49 @@ var (
 	ErrBundleTooLarge = errors.New("bundle too large")
 	// ErrModuleChanged reports a module file whose bytes changed after Collect read it.
 	ErrModuleChanged = errors.New("module changed on disk after it was collected")
+	// ErrImport reports a static import of a relative specifier that names no uploaded module.
+	ErrImport = errors.New("import of a module that is not uploaded")
+	// ErrBundleNeeded reports an entry that must be bundled before it can run: a source
+	// file, or a static import of a package or of a file outside the uploaded tree. The
+	// error is a *BundleNeededError.
+	ErrBundleNeeded = errors.New("the Worker must be bundled")
 )
+
+// BundleNeededError says why the Worker must be bundled, and what to do. Collect returns
+// it (inside an *InputError) so that a caller able to bundle can do so instead of failing.
+type BundleNeededError struct {
+	// Entry is the entry file (slash path relative to the working directory).
+	Entry string
+	// Importer and Specifier name the first static import that cannot be uploaded as is;
+	// both are empty when the entry itself is a source file.
+	Importer, Specifier string
+	// More counts further such imports.
+	More int
+	// Outside is true when Specifier is a relative path leading outside the uploaded folder.
+	Outside bool
+}
+
+// Error says what was found and names the one step to add.
+func (e *BundleNeededError) Error() string {
+	const step = "add a step before this action that bundles it, `npx wrangler deploy --dry-run --outdir dist`"
+	if e.Importer == "" {
+		return fmt.Sprintf("the entry %q is a source file that must be bundled, and no built module was found in dist/; %s (the action then uploads dist/, no %q input needed)",
+			e.Entry, step, InputModules)
+	}
+	what := fmt.Sprintf("the package %q", e.Specifier)
+	if e.Outside {
+		what = fmt.Sprintf("%q, outside the folder that is uploaded", e.Specifier)
+	}
+	more := ""
+	if e.More > 0 {
+		more = fmt.Sprintf(" (and %d more such imports)", e.More)
+	}
+	return fmt.Sprintf("module %q imports %s%s, which is not uploaded: this build output is not bundled and workerd cannot load it. Bundle the Worker: %s, and set input %q to \"dist/**\"",
+		e.Importer, what, more, step, InputModules)
+}
+
+// Unwrap classifies the error as ErrBundleNeeded.
+func (e *BundleNeededError) Unwrap() error { return ErrBundleNeeded }
 
 // InputError ties an error to the action input it belongs to (one of the Input* constants),
 // so the top level can print an `::error::` annotation that names the input. Its message is
