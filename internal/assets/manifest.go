@@ -55,7 +55,35 @@ type Manifest struct {
 	Files []File
 	// Ignored counts files left out by .assetsignore.
 	Ignored int
+	// Excluded counts files left out because they are modules (the entry's folder).
+	Excluded int
+	// Headers and Redirects are the _headers and _redirects files at the root (absolute
+	// paths), "" when absent. They are attached to the version as modules, not uploaded as
+	// assets.
+	Headers, Redirects string
 }
+
+// Option files at the root of the assets directory that configure the assets and are
+// attached to the version as modules of the same name (never published).
+const (
+	HeadersFile   = "_headers"
+	RedirectsFile = "_redirects"
+	// WorkerFile is a Pages-style Worker (file or folder) at the root of the assets
+	// directory: server code that must never be published as an asset.
+	WorkerFile = "_worker.js"
+)
+
+// BuildOptions refine Build.
+type BuildOptions struct {
+	// Exclude are slash paths relative to the assets directory (files or folders) that
+	// are modules of the Worker and therefore never assets: the entry's own folder when it
+	// lies inside the assets directory, or the entry file.
+	Exclude []string
+}
+
+// ErrWorkerAsset reports a _worker.js at the root of the assets directory that would be
+// published as a public asset.
+var ErrWorkerAsset = errors.New("server code would be published as a static asset")
 
 // Bytes returns the total size of the files.
 func (m *Manifest) Bytes() int64 {
@@ -79,7 +107,17 @@ func (m *Manifest) Entries() map[string]cloudflare.AssetManifestEntry {
 // what it lists, and .git directories. Symbolic links are followed when they
 // stay inside dir; one that leaves it is an error, as is a file of 25 MiB or
 // more, or more than MaxFiles files.
-func Build(dir string) (*Manifest, error) {
+func Build(dir string) (*Manifest, error) { return BuildWith(dir, BuildOptions{}) }
+
+// BuildWith is Build with options. Besides, it keeps _headers and _redirects at the root
+// out of the manifest (Manifest.Headers, Manifest.Redirects), and refuses a _worker.js
+// file or folder at the root that is neither excluded nor listed in .assetsignore: it
+// would publish server code (wrangler refuses it too).
+func BuildWith(dir string, opts BuildOptions) (*Manifest, error) {
+	excluded := map[string]bool{}
+	for _, e := range opts.Exclude {
+		excluded[strings.Trim(path.Clean(e), "/")] = true
+	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -137,18 +175,40 @@ func Build(dir string) (*Manifest, error) {
 				return nil // links to directories are not followed (no cycles)
 			}
 		}
+		if excluded[slash] {
+			if info.IsDir() {
+				m.Excluded += countFiles(p)
+				return filepath.SkipDir
+			}
+			m.Excluded++
+			return nil
+		}
 		if info.IsDir() {
 			if d.Name() == ".git" || ig.Match(slash, true) {
 				return filepath.SkipDir
+			}
+			if slash == WorkerFile {
+				return workerAssetError(dir)
 			}
 			return nil
 		}
 		if slash == IgnoreFile {
 			return nil
 		}
+		if (slash == HeadersFile || slash == RedirectsFile) && info.Mode().IsRegular() {
+			if slash == HeadersFile {
+				m.Headers = p
+			} else {
+				m.Redirects = p
+			}
+			return nil
+		}
 		if ig.Match(slash, false) {
 			m.Ignored++
 			return nil
+		}
+		if slash == WorkerFile {
+			return workerAssetError(dir)
 		}
 		if !info.Mode().IsRegular() {
 			return nil
@@ -171,6 +231,23 @@ func Build(dir string) (*Manifest, error) {
 	}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	return m, nil
+}
+
+func workerAssetError(dir string) error {
+	return fmt.Errorf("%w: the assets directory %q holds %s at its root, which would be uploaded as a public asset and expose server-side code; if it is the Worker, point `main` (or input `main-module`) at it, otherwise add %q to %s in the assets directory",
+		ErrWorkerAsset, dir, WorkerFile, WorkerFile, IgnoreFile)
+}
+
+// countFiles counts the regular files below dir (for the report; errors count nothing).
+func countFiles(dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 func within(root, p string) bool {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -323,7 +324,11 @@ func validateVersionInput(in VersionInput) error {
 		}
 		seen[m.Name] = true
 	}
-	if len(in.Modules) > 0 && !seen[in.MainModule] {
+	// An assets-only version may carry the assets' _headers and _redirects without code.
+	assetsOnly := in.MainModule == "" && len(in.Modules) <= 2 && !slices.ContainsFunc(in.Modules, func(m ModuleUpload) bool {
+		return m.Name != "_headers" && m.Name != "_redirects"
+	})
+	if len(in.Modules) > 0 && !seen[in.MainModule] && !assetsOnly {
 		return fmt.Errorf("main module %q is not one of the %d modules", in.MainModule, len(in.Modules))
 	}
 	return nil

@@ -267,9 +267,17 @@ func parseVersionInput(body []byte) (*version, *reply) {
 	if rep != nil {
 		return nil, rep
 	}
+	code := 0 // modules other than the assets' _headers and _redirects
+	for _, m := range v.modules {
+		if m.name != "_headers" && m.name != "_redirects" {
+			code++
+		}
+	}
 	switch {
-	case len(v.modules) > 0 && v.mainModule == "":
+	case code > 0 && v.mainModule == "":
 		return nil, validationError("main_module is required when modules are given")
+	case code == 0 && len(v.modules) > 0 && v.mainModule == "" && !hasAssets:
+		return nil, validationError("_headers and _redirects modules need assets")
 	case v.mainModule != "" && !names[v.mainModule]:
 		return nil, validationError("main_module %q is not one of the modules", v.mainModule)
 	case len(v.modules) == 0 && !hasAssets:

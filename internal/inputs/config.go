@@ -47,7 +47,10 @@ type Config struct {
 	ConfigFile  string
 	WranglerEnv string
 
-	Modules            string
+	Modules string
+	// UploadSourceMaps is the `upload-source-maps` input, nil when not set (the
+	// configuration\'s `upload_source_maps` decides, else false).
+	UploadSourceMaps   *bool
 	MainModule         string
 	CompatibilityDate  string
 	CompatibilityFlags []string
@@ -170,9 +173,19 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	c.ConfigFile = str("config")
 	c.WranglerEnv = str("wrangler-env")
 
+	// Not set (or only separators): the upload model decides (the entry's folder, or dist/**).
 	c.Modules = str("modules")
 	if strings.TrimSpace(strings.NewReplacer(",", "", "\n", "").Replace(c.Modules)) == "" {
-		fail("modules", "no module globs given; the default is `dist/**`")
+		c.Modules = ""
+	}
+	if v, ok := src.Lookup("upload-source-maps"); ok {
+		switch strings.ToLower(v) {
+		case "true", "false":
+			b := strings.EqualFold(v, "true")
+			c.UploadSourceMaps = &b
+		default:
+			fail("upload-source-maps", "%q is not a boolean: use true or false", v)
+		}
 	}
 	c.MainModule = str("main-module")
 	c.CompatibilityDate = str("compatibility-date")

@@ -73,7 +73,7 @@ func TestLoadDefaultsAndFallbacks(t *testing.T) {
 	assert.Equal(t, "tok", c.APIToken)
 	assert.Equal(t, DefaultAPIURL, c.APIURL)
 	assert.Equal(t, "/ws/apps/shop", c.WorkingDirectory)
-	assert.Equal(t, "dist/**", c.Modules)
+	assert.Empty(t, c.Modules, "not set: the upload model decides (the entry's folder, or dist/**)")
 	assert.True(t, c.CreateWorker)
 	assert.False(t, c.Deploy)
 	assert.Equal(t, []string{"nodejs_compat", "no_global_navigator"}, c.CompatibilityFlags)

@@ -28,7 +28,7 @@ var specs = []spec{
 	{"working-directory", kindString, "."},
 	{"config", kindString, ""},
 	{"wrangler-env", kindString, ""},
-	{"modules", kindString, "dist/**"},
+	{"modules", kindString, ""},
 	{"main-module", kindString, ""},
 	{"compatibility-date", kindString, ""},
 	{"compatibility-flags", kindString, ""},
@@ -52,6 +52,7 @@ var specs = []spec{
 	{"github-deployment", kindBool, "false"},
 	{"github-environment", kindString, ""},
 	{"assets-directory", kindString, ""},
+	{"upload-source-maps", kindString, ""},
 	{"dry-run", kindBool, "false"},
 }
 

@@ -38,7 +38,11 @@ func dryRun(ctx context.Context, cfg *inputs.Config, deps Deps, st *settings, b 
 		return err
 	}
 	if full == nil {
-		deps.Log.Noticef("dry run: a real run would create a version tagged %q%s; nothing was written", res.Tag, map[bool]string{true: " and deploy it to 100%", false: ""}[cfg.Deploy])
+		withAssets := ""
+		if res.Assets != nil {
+			withAssets = fmt.Sprintf(" with %d static asset files (only those the service lacks are uploaded)", res.Assets.Files)
+		}
+		deps.Log.Noticef("dry run: a real run would create a version tagged %q%s%s; nothing was written", res.Tag, withAssets, map[bool]string{true: " and deploy it to 100%", false: ""}[cfg.Deploy])
 		return nil
 	}
 	res.VersionID, res.VersionNumber, res.VersionReused = full.ID, full.Number, true

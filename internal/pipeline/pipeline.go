@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/rollout"
+	"github.com/workers-deploy/workers-deploy/internal/wrangler"
 )
 
 // ErrTagConflict means a version with the run's tag exists with other content.
@@ -88,6 +90,8 @@ type Result struct {
 	// AssetsUploaded counts the static asset files this run sent (files the
 	// service already had are not sent again).
 	AssetsUploaded int
+	// Assets describes the static assets, nil without an assets directory.
+	Assets *AssetsReport
 	// CommentURL is the sticky PR comment written (issue 4).
 	CommentURL string
 
@@ -103,6 +107,9 @@ type settings struct {
 	compatDate string
 	compatFl   []string
 	configPath string
+	// rules are the configuration's module rules; uploadSourceMaps uploads .map files.
+	rules            []wrangler.Rule
+	uploadSourceMaps bool
 	// project holds bindings, secrets, assets and Worker settings (settings.go).
 	project projectSettings
 	// live is the run's deployment-list memo (Deps.live).
@@ -139,22 +146,16 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		res.WorkerID, res.WorkerName = st.worker, ""
 	}
 
-	b, err := bundle.Collect(ctx, bundle.Options{
-		Dir:        cfg.WorkingDirectory,
-		Patterns:   cfg.Modules,
-		MainModule: cfg.MainModule,
-		ConfigMain: st.configMain,
-	})
+	b, err := collect(ctx, cfg, st)
 	if err != nil {
 		return res, err
 	}
+	if err := st.project.buildAssets(b); err != nil {
+		return res, err
+	}
 	res.MainModule, res.RawBytes, res.GzipBytes = b.MainModule, b.RawBytes, b.GzipBytes
-	if b.MainNote != "" {
-		deps.Log.Noticef("%s", b.MainNote)
-	}
-	if len(b.Unmatched) > 0 {
-		deps.Log.Warningf("these `modules` patterns matched no file: %s", strings.Join(b.Unmatched, ", "))
-	}
+	res.Assets = assetsReport(cfg, st.project.assets)
+	logUploadModel(deps.Log, cfg, b)
 	for _, m := range b.Modules {
 		res.Modules = append(res.Modules, Module{Name: m.Name, ContentType: m.ContentType, Size: m.Size})
 	}
@@ -201,6 +202,9 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	} else {
 		deps.Log.Infof("Created version %s (#%d) of %s with tag %q", v.ID, v.Number, w.Name, res.Tag)
 	}
+	if res.Assets != nil && res.Assets.Uploaded >= 0 {
+		deps.Log.Infof("Assets: uploaded %d of %d files (the others were already stored)", res.Assets.Uploaded, res.Assets.Files)
+	}
 	if res.PreviewURL != "" {
 		deps.Log.Infof("Preview URL: %s", res.PreviewURL)
 	}
@@ -212,10 +216,70 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	return res, deploy(ctx, cfg, deps, w.Name, res)
 }
 
+// collect finds the modules by the upload model (bundle.Collect).
+func collect(ctx context.Context, cfg *inputs.Config, st *settings) (*bundle.Bundle, error) {
+	rules := make([]bundle.Rule, len(st.rules))
+	for i, r := range st.rules {
+		rules[i] = bundle.Rule{Type: r.Type, Globs: r.Globs, Fallthrough: r.Fallthrough}
+	}
+	return bundle.Collect(ctx, bundle.Options{
+		Dir:              cfg.WorkingDirectory,
+		Patterns:         cfg.Modules,
+		MainModule:       cfg.MainModule,
+		ConfigMain:       st.configMain,
+		Rules:            rules,
+		UploadSourceMaps: st.uploadSourceMaps,
+		AssetsDir:        st.project.assetsDir,
+		Extra:            st.project.assetExtras(),
+		AssetsOnly:       st.project.assetsDir != "",
+		NodeCompat:       slices.ContainsFunc(st.compatFl, func(f string) bool { return strings.HasPrefix(f, "nodejs_compat") }),
+	})
+}
+
+// logUploadModel says where the modules came from and what was left out.
+func logUploadModel(log Logger, cfg *inputs.Config, b *bundle.Bundle) {
+	switch b.Source {
+	case bundle.SourceEntryDir:
+		base := b.Base
+		if base == "" {
+			base = "."
+		}
+		log.Infof("Modules: the entry's folder %s/ (input `modules` not set)", base)
+	case bundle.SourceFallback:
+		log.Infof("Modules: %s (input `modules` not set and no entry named)", bundle.FallbackPatterns)
+	}
+	if b.AssetsOnly() {
+		log.Noticef("no module to upload: an assets-only Worker (its static assets and their settings only)")
+	}
+	if b.MainNote != "" {
+		log.Noticef("%s", b.MainNote)
+	}
+	if len(b.Unmatched) > 0 {
+		log.Warningf("these `modules` patterns matched no file: %s", strings.Join(b.Unmatched, ", "))
+	}
+	if n := len(b.Skipped); n > 0 {
+		shown := b.Skipped[:min(n, 5)]
+		more := ""
+		if n > len(shown) {
+			more = fmt.Sprintf(", … and %d more", n-len(shown))
+		}
+		log.Noticef("%d file(s) matched no module rule and are not uploaded (%s%s); add a module rule to the configuration's `rules` to upload them", n, strings.Join(shown, ", "), more)
+	}
+	if b.SourceMapsLeftOut > 0 {
+		log.Infof("%d source map(s) left out (set input `upload-source-maps: true` or `upload_source_maps` to upload them)", b.SourceMapsLeftOut)
+	}
+	for _, w := range b.Warnings {
+		log.Warningf("%s", w)
+	}
+}
+
 func logBundle(log Logger, res *Result) {
 	log.Group(fmt.Sprintf("Bundle: %d modules, %s (%s gzip), main %s", len(res.Modules), bundle.HumanBytes(res.RawBytes), bundle.HumanBytes(res.GzipBytes), res.MainModule))
 	for _, m := range res.Modules {
 		log.Infof("  %-40s %-32s %s", m.Name, m.ContentType, bundle.HumanBytes(m.Size))
 	}
 	log.EndGroup()
+	if res.Assets != nil {
+		log.Infof("Assets: %s", res.Assets)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/workers-deploy/workers-deploy/internal/assets"
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
+	"github.com/workers-deploy/workers-deploy/internal/bundle"
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/wrangler"
@@ -24,6 +26,9 @@ type projectSettings struct {
 	keepSecrets bool
 	// assets is the manifest of the assets directory, nil without assets.
 	assets *assets.Manifest
+	// assetsDir is the assets directory (absolute) and assetsInput the input or
+	// configuration it came from; assets is built from it after the modules are known.
+	assetsDir, assetsInput string
 	// assetsConfig is the version's assets.config object, nil for defaults.
 	assetsConfig map[string]any
 	worker       wrangler.WorkerSettings
@@ -40,7 +45,8 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
 	st.project.keepSecrets = cfg.Project.KeepSecrets
 	var wc *wrangler.Config
-	path, err := wrangler.Find(cfg.WorkingDirectory, cfg.ConfigFile)
+	loc, err := wrangler.Locate(cfg.WorkingDirectory, cfg.ConfigFile, deps.ReadFile)
+	path := loc.Path
 	switch {
 	case errors.Is(err, wrangler.ErrNotFound):
 	case err != nil:
@@ -57,6 +63,14 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 		}
 		file := filepath.Base(path)
 		st.configPath = path
+		if loc.RedirectedBy != "" {
+			deps.Log.Noticef("using the configuration %s, named by %s (written by the build); set input `config` to read another", relTo(cfg.WorkingDirectory, path), relTo(cfg.WorkingDirectory, loc.RedirectedBy))
+		}
+		if wc.Site {
+			return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `site` (Workers Sites) cannot be uploaded as a version; move the files to `assets` (Workers Static Assets: https://developers.cloudflare.com/workers/static-assets/migration-guides/migrate-from-workers-sites/)", file)}
+		}
+		st.rules = wc.Rules
+		st.uploadSourceMaps = wc.UploadSourceMaps != nil && *wc.UploadSourceMaps
 		for _, w := range wc.Warnings {
 			deps.Log.Warningf("%s: %s", file, w)
 		}
@@ -71,7 +85,10 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 				}
 			}
 		}
-		st.configMain = wc.Main
+		// `main` is relative to the configuration file's folder, as in wrangler.
+		if st.configMain = wc.Main; st.configMain != "" && !filepath.IsAbs(st.configMain) {
+			st.configMain = filepath.Join(filepath.Dir(path), st.configMain)
+		}
 		if upload && st.compatDate == "" && wc.CompatibilityDate != "" {
 			if err := inputs.CheckCompatibilityDate(wc.CompatibilityDate, deps.Now()); err != nil {
 				return nil, &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `compatibility_date`: %w", file, err)}
@@ -94,6 +111,9 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 	}
 	if st.compatDate == "" {
 		return nil, &inputs.Error{Input: "compatibility-date", Err: errors.New("no compatibility date: set the `compatibility-date` input (YYYY-MM-DD) or `compatibility_date` in wrangler configuration")}
+	}
+	if cfg.UploadSourceMaps != nil {
+		st.uploadSourceMaps = *cfg.UploadSourceMaps
 	}
 	if err := st.resolveBindings(cfg, wc); err != nil {
 		return nil, err
@@ -156,19 +176,16 @@ func (st *settings) resolveAssets(cfg *inputs.Config, wc *wrangler.Config) error
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(filepath.Dir(wc.Path), dir)
 		}
-	case conf != nil && conf.Binding != "":
-		return &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `assets.binding` is set but `assets.directory` is not; set the directory (or the `assets-directory` input)", filepath.Base(wc.Path))}
+	case conf != nil:
+		// wrangler refuses `assets` without a directory too: its settings would be lost.
+		return &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `assets` is set but `assets.directory` is not; set the directory (or the `assets-directory` input)", filepath.Base(wc.Path))}
 	default:
 		return nil
 	}
 	if err := assetsInside(assetsBoundary(cfg), dir); err != nil {
 		return &inputs.Error{Input: input, Err: err}
 	}
-	m, err := assets.Build(dir)
-	if err != nil {
-		return &inputs.Error{Input: input, Err: err}
-	}
-	st.project.assets = m
+	st.project.assetsDir, st.project.assetsInput = filepath.Clean(dir), input
 	if conf != nil {
 		c := map[string]any{}
 		if conf.HTMLHandling != "" {
@@ -185,6 +202,54 @@ func (st *settings) resolveAssets(cfg *inputs.Config, wc *wrangler.Config) error
 		}
 	}
 	return nil
+}
+
+// assetExtras are the assets directory's _headers and _redirects, attached to the
+// version as text modules of the same names.
+func (p *projectSettings) assetExtras() []bundle.ExtraModule {
+	if p.assetsDir == "" {
+		return nil
+	}
+	var out []bundle.ExtraModule
+	for _, name := range []string{assets.HeadersFile, assets.RedirectsFile} {
+		f := filepath.Join(p.assetsDir, name)
+		if fi, err := os.Lstat(f); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			out = append(out, bundle.ExtraModule{Name: name, Path: f})
+		}
+	}
+	return out
+}
+
+// buildAssets builds the manifest of the assets directory once the modules are known:
+// the entry's own folder (or the entry file) inside the assets directory is left out,
+// since its files are modules (Astro's dist/_worker.js/ in dist/).
+func (p *projectSettings) buildAssets(b *bundle.Bundle) error {
+	if p.assetsDir == "" {
+		return nil
+	}
+	var opts assets.BuildOptions
+	if b.EntryPath != "" {
+		entryDir := filepath.Dir(b.EntryPath)
+		if rel, err := filepath.Rel(p.assetsDir, entryDir); err == nil && rel != "." && filepath.IsLocal(rel) {
+			opts.Exclude = append(opts.Exclude, filepath.ToSlash(rel))
+		} else if rel, err := filepath.Rel(p.assetsDir, b.EntryPath); err == nil && filepath.IsLocal(rel) {
+			opts.Exclude = append(opts.Exclude, filepath.ToSlash(rel))
+		}
+	}
+	m, err := assets.BuildWith(p.assetsDir, opts)
+	if err != nil {
+		return &inputs.Error{Input: p.assetsInput, Err: err}
+	}
+	p.assets = m
+	return nil
+}
+
+// relTo shows path relative to dir when it lies inside, else as is.
+func relTo(dir, path string) string {
+	if rel, err := filepath.Rel(dir, path); err == nil && filepath.IsLocal(rel) {
+		return filepath.ToSlash(rel)
+	}
+	return path
 }
 
 // assetsBoundary is the directory static assets must stay inside: the

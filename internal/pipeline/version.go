@@ -67,6 +67,9 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 			return nil, false, fmt.Errorf("failed to upload the static assets of %s: %w", m.Dir, err)
 		}
 		res.AssetsUploaded = up.Uploaded
+		if res.Assets != nil {
+			res.Assets.Uploaded = up.Uploaded
+		}
 		if in.Assets, err = st.project.assetsJSON(up.CompletionJWT); err != nil {
 			return nil, false, err
 		}

@@ -128,6 +128,9 @@ func Render(r *pipeline.Result, d Details) string {
 	}
 	row("Compatibility", strings.TrimSpace(escape(r.CompatibilityDate)+" "+flags(r.CompatibilityFlags)))
 	row("Deployment", deploymentState(r))
+	if r.Assets != nil {
+		row("Assets", escape(r.Assets.String()))
+	}
 	if d.RunURL != "" {
 		row("Run", fmt.Sprintf("[logs](%s)", urlText(d.RunURL)))
 	}

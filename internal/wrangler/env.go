@@ -113,7 +113,7 @@ func ignoredKeys(eff map[string]json.RawMessage) []string {
 	var out []string
 	for k, v := range eff {
 		switch {
-		case applied[k], bindingKeys[k]:
+		case applied[k], bindingKeys[k], quietKey(k, v):
 		case k == "queues":
 			var q map[string]json.RawMessage
 			_ = json.Unmarshal(v, &q)

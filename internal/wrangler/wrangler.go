@@ -46,6 +46,12 @@ type Config struct {
 	Ignored []string
 	// Warnings are problems that do not stop the run (printed as warnings).
 	Warnings []string
+	// Rules are the module `rules` (upload.go).
+	Rules []Rule
+	// UploadSourceMaps is `upload_source_maps`, nil when not set.
+	UploadSourceMaps *bool
+	// Site is true when the configuration uses Workers Sites (`site`).
+	Site bool
 }
 
 // Assets is the `assets` section (cloudflare-api.md §6.1, §8).
@@ -192,6 +198,7 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 		}
 	}
 	p.workerSettings(&c.Worker)
+	p.upload(c)
 	c.Assets = p.assets()
 	bs := p.bindings()
 	if c.Assets != nil && c.Assets.Binding != "" {
