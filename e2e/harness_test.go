@@ -299,7 +299,7 @@ func pushJob(t *testing.T, cf *cloudflare, ws string, inputs map[string]string) 
 		"api-token": testToken, "account-id": testAccount, "api-url": cf.URL,
 		"worker": "shop", "compatibility-date": "2025-09-01",
 		// Defaults the runner fills in from action.yml.
-		"create-worker": "true", "working-directory": ".", "modules": "dist/**", "deploy": "false",
+		"create-worker": "true", "working-directory": ".", "deploy": "false",
 		"stages": "100%", "dry-run": "false", "keep-secrets": "true", "rollback": "true",
 		"comment": "true", "github-deployment": "false", "health-check-interval": "10s",
 		"min-requests": "50", "no-data": "fail", "github-token": testGitHubToken,

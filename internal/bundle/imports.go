@@ -137,6 +137,8 @@ func (c *collector) missingHint(target string) string {
 	switch {
 	case isSourceMap(target):
 		return fmt.Sprintf("source maps are uploaded only with input %q", InputUploadSourceMaps)
+	case slices.ContainsFunc(strings.Split(target, "/"), func(seg string) bool { return strings.HasPrefix(seg, ".") }):
+		return "files in hidden folders are never uploaded; bundle the Worker, or build into a folder whose name does not start with \".\""
 	case c.skippedName(target):
 		return "the file exists but no module rule matches it; add a rule to the configuration's `rules`"
 	case c.inAssets(path.Join(c.baseOf(), target)):

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -203,6 +205,24 @@ func (s *Server) uploadAssets(rc *reqCtx) *reply {
 	rep := ok(map[string]any{"jwt": ct})
 	rep.status = http.StatusCreated
 	return rep
+}
+
+// assetPathsOf returns the sorted manifest paths behind a version body's assets.jwt (for
+// inspection), nil without assets.
+func (s *Server) assetPathsOf(body []byte) []string {
+	var in struct {
+		Assets *struct {
+			JWT string `json:"jwt"`
+		} `json:"assets"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.Assets == nil {
+		return nil
+	}
+	sess := s.assetStore().tokens[in.Assets.JWT]
+	if sess == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(sess.manifest))
 }
 
 // checkAssetsJWT accepts a version's assets.jwt only when it is a completion token this

@@ -115,6 +115,8 @@ type VersionState struct {
 	CompatibilityFlags []string
 	// Source is the client that created the version ("api").
 	Source string
+	// AssetPaths are the manifest paths of the version's static assets, sorted.
+	AssetPaths []string
 }
 
 // DeploymentState is a snapshot of one stored deployment.
@@ -194,6 +196,7 @@ func (s *Server) Versions(workerIDOrName string) []VersionState {
 			CompatibilityDate:  v.compatibilityDate,
 			CompatibilityFlags: slices.Clone(v.compatibilityFlags),
 			Source:             v.source,
+			AssetPaths:         slices.Clone(v.assetPaths),
 		}
 		for _, m := range v.modules {
 			vs.Modules = append(vs.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})

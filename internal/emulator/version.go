@@ -27,6 +27,7 @@ type version struct {
 	annotations        map[string]string
 	extra              map[string]json.RawMessage // echoed fields, see passthroughKeys
 	source             string
+	assetPaths         []string // the manifest paths of the version's assets, sorted
 }
 
 type module struct {
@@ -475,6 +476,7 @@ func (s *Server) createVersion(rc *reqCtx) *reply {
 	if rep := s.checkAssetsJWT(rc.params["account"], w, rc.body); rep != nil {
 		return rep
 	}
+	v.assetPaths = s.assetPathsOf(rc.body)
 	if v.bindings, rep = resolveInherits(w, v.bindings); rep != nil {
 		return rep
 	}

@@ -117,16 +117,16 @@ func ignoredKeys(eff map[string]json.RawMessage) []string {
 		case k == "queues":
 			var q map[string]json.RawMessage
 			_ = json.Unmarshal(v, &q)
-			for sub := range q {
-				if sub != "producers" {
+			for sub, sv := range q {
+				if sub != "producers" && !emptyValue(sv) {
 					out = append(out, "queues."+sub)
 				}
 			}
 		case k == "durable_objects":
 			var d map[string]json.RawMessage
 			_ = json.Unmarshal(v, &d)
-			for sub := range d {
-				if sub != "bindings" {
+			for sub, sv := range d {
+				if sub != "bindings" && !emptyValue(sv) {
 					out = append(out, "durable_objects."+sub)
 				}
 			}

@@ -30,13 +30,23 @@ var buildToolKeys = map[string]bool{
 	"unsafe_hello_world": true, "compliance_region": true,
 }
 
-// emptyValue reports null, "", [] and {} (with any white space).
+// emptyValue reports null, "", [] and {}, and objects whose values are all empty
+// (generated configurations write `"queues": {"producers": [], "consumers": []}`).
 func emptyValue(v json.RawMessage) bool {
 	switch strings.Join(strings.Fields(string(v)), "") {
 	case "", "null", `""`, "[]", "{}":
 		return true
 	}
-	return false
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(v, &obj) != nil || obj == nil {
+		return false
+	}
+	for _, sub := range obj {
+		if !emptyValue(sub) {
+			return false
+		}
+	}
+	return true
 }
 
 // quietKey reports a key that the "not applied" notice leaves out.

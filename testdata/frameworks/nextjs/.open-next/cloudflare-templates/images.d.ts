@@ -1,0 +1,1 @@
+export declare function handleImageRequest(url: URL): Promise<Response>;

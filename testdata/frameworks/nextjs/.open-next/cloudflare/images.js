@@ -1,0 +1,1 @@
+export async function handleImageRequest(url, headers, env) { return env.ASSETS.fetch(url); }

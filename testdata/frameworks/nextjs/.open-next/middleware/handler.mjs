@@ -1,0 +1,2 @@
+import { Buffer } from "node:buffer";
+export async function handler(request, env, ctx) { return request; }

@@ -1,0 +1,2 @@
+import NextServer from "next/dist/server/next-server.js";
+export default NextServer;

@@ -1,0 +1,1 @@
+const e=document.querySelector("#__nuxt");export{e as default};

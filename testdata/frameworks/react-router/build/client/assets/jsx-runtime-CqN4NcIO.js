@@ -1,0 +1,1 @@
+const j=()=>null;export{j};

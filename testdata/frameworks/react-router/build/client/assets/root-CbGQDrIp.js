@@ -1,0 +1,1 @@
+import{j as e}from"./jsx-runtime-CqN4NcIO.js";export{e as default};

@@ -1,0 +1,4 @@
+import { default as default2 } from "./assets/worker-entry-DoAwTvwy.js";
+export {
+  default2 as default
+};
