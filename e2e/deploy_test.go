@@ -16,11 +16,11 @@ import (
 // wantModules are the esm-multi fixture's modules and their content types (its
 // index.mjs.map is left out: source maps are uploaded only with upload-source-maps).
 var wantModules = map[string]string{
-	"index.mjs":     "application/javascript+module",
-	"lib/util.mjs":  "application/javascript+module",
-	"legacy.cjs":    "application/javascript",
-	"add.wasm":      "application/wasm",
-	"greeting.txt":  "text/plain",
+	"index.mjs":    "application/javascript+module",
+	"lib/util.mjs": "application/javascript+module",
+	"legacy.cjs":   "application/javascript",
+	"add.wasm":     "application/wasm",
+	"greeting.txt": "text/plain",
 }
 
 func TestPushCreatesWorkerAndOneVersion(t *testing.T) {

@@ -16,12 +16,16 @@ func dryRun(ctx context.Context, cfg *inputs.Config, deps Deps, st *settings, b 
 		deps.Log.Noticef("dry run: no API credentials, so the Worker and existing versions were not looked up; nothing was written")
 		return nil
 	}
+	withAssets := ""
+	if res.Assets != nil {
+		withAssets = fmt.Sprintf(" with %d static asset files (only those the service lacks are uploaded)", res.Assets.Files)
+	}
 	w, err := deps.API.GetWorker(ctx, st.worker)
 	switch {
 	case err == nil:
 		res.WorkerID, res.WorkerName, res.WorkerExists = w.ID, w.Name, true
 	case cloudflare.IsNotFound(err):
-		outcome := "create it"
+		outcome := fmt.Sprintf("create it and a version tagged %q%s", res.Tag, withAssets)
 		switch {
 		case inputs.IsWorkerID(st.worker):
 			outcome = "fail: no Worker has this ID (a Worker is created only by name)"
@@ -38,10 +42,6 @@ func dryRun(ctx context.Context, cfg *inputs.Config, deps Deps, st *settings, b 
 		return err
 	}
 	if full == nil {
-		withAssets := ""
-		if res.Assets != nil {
-			withAssets = fmt.Sprintf(" with %d static asset files (only those the service lacks are uploaded)", res.Assets.Files)
-		}
 		deps.Log.Noticef("dry run: a real run would create a version tagged %q%s%s; nothing was written", res.Tag, withAssets, map[bool]string{true: " and deploy it to 100%", false: ""}[cfg.Deploy])
 		return nil
 	}

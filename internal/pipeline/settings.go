@@ -185,6 +185,13 @@ func (st *settings) resolveAssets(cfg *inputs.Config, wc *wrangler.Config) error
 	if err := assetsInside(assetsBoundary(cfg), dir); err != nil {
 		return &inputs.Error{Input: input, Err: err}
 	}
+	// Checked now: the modules are collected before the manifest is built, and they
+	// depend on where the assets are.
+	if fi, err := os.Stat(dir); err != nil {
+		return &inputs.Error{Input: input, Err: fmt.Errorf("failed to read the assets directory %q: %w", dir, err)}
+	} else if !fi.IsDir() {
+		return &inputs.Error{Input: input, Err: fmt.Errorf("the assets directory %q is not a directory", dir)}
+	}
 	st.project.assetsDir, st.project.assetsInput = filepath.Clean(dir), input
 	if conf != nil {
 		c := map[string]any{}
