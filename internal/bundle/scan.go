@@ -1,5 +1,7 @@
 package bundle
 
+import "bytes"
+
 // Import is one module specifier found in JavaScript source by ScanImports.
 type Import struct {
 	// Specifier is the string literal's value (escape sequences are kept as written;
@@ -259,16 +261,25 @@ func (s *scanner) skipString(i int) int {
 	src := s.src
 	q := src[i]
 	i++
+	// Build output holds long string literals (inlined data): find the quote with
+	// IndexByte and only then look for escapes and line breaks before it.
 	for i < len(src) {
-		switch src[i] {
-		case q:
-			return i + 1
-		case '\\':
-			i += 2
-		case '\n':
-			return i
+		end := bytes.IndexByte(src[i:], q)
+		seg := src[i:]
+		if end >= 0 {
+			seg = src[i : i+end]
+		}
+		nl := bytes.IndexByte(seg, '\n')
+		bs := bytes.IndexByte(seg, '\\')
+		switch {
+		case nl >= 0 && (bs < 0 || nl < bs):
+			return i + nl
+		case bs >= 0:
+			i += bs + 2
+		case end >= 0:
+			return i + end + 1
 		default:
-			i++
+			return len(src)
 		}
 	}
 	return len(src)
