@@ -74,6 +74,16 @@ func moduleTypes(v emulator.VersionState) map[string]string {
 	return out
 }
 
+// assetPaths are the paths of the version's static assets, sorted.
+func assetPaths(v emulator.VersionState) []string {
+	out := make([]string, 0, len(v.AssetManifest))
+	for p := range v.AssetManifest {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func bindingNames(v emulator.VersionState) []string {
 	var out []string
 	for _, b := range v.Bindings {
@@ -118,7 +128,7 @@ func TestFrameworkAstroDeploys(t *testing.T) {
 		"pages/index.astro.mjs":                          "application/javascript+module",
 		"pages/_image.astro.mjs":                         "application/javascript+module",
 	}, moduleTypes(v), "only the entry's folder; no HTML, CSS or _routes.json of dist/ (findings 1, 2)")
-	assert.Equal(t, []string{"/_astro/index.Bx3kQ9.css", "/favicon.svg"}, v.AssetPaths)
+	assert.Equal(t, []string{"/_astro/index.Bx3kQ9.css", "/favicon.svg"}, assetPaths(v))
 	assert.Contains(t, bindingNames(v), "ASSETS:assets")
 	assert.Contains(t, r.Stdout, `imports the package "sharp" dynamically`, "a dynamic import of a package is a warning")
 	assert.Contains(t, r.Stdout, "Assets: 2 files")
@@ -133,10 +143,10 @@ func TestFrameworkAstroWithoutAssetsIgnoreKeepsServerCodePrivate(t *testing.T) {
 	ws := frameworkWorkspace(t, "astro")
 	require.NoError(t, os.Remove(filepath.Join(ws, "dist", ".assetsignore")))
 	_, v := deployed(t, cf, ws, "astro-app")
-	for _, p := range v.AssetPaths {
+	for _, p := range assetPaths(v) {
 		assert.False(t, strings.HasPrefix(p, "/_worker.js"), "server code published as asset %s", p)
 	}
-	assert.Contains(t, v.AssetPaths, "/_routes.json")
+	assert.Contains(t, assetPaths(v), "/_routes.json")
 	assert.Len(t, v.Modules, 10)
 }
 
@@ -177,7 +187,7 @@ func TestFrameworkNuxtDeploys(t *testing.T) {
 		"chunks/virtual/_virtual_spa-template.mjs": "application/javascript+module",
 		"_headers":                                 "text/plain",
 	}, moduleTypes(v), "no source maps, no wrangler.json; _headers attached as a module")
-	assert.Equal(t, []string{"/_nuxt/C4fHuxfT.js", "/_nuxt/error-404.C-Ezrlz-.css", "/robots.txt"}, v.AssetPaths, "_headers is not a public asset")
+	assert.Equal(t, []string{"/_nuxt/C4fHuxfT.js", "/_nuxt/error-404.C-Ezrlz-.css", "/robots.txt"}, assetPaths(v), "_headers is not a public asset")
 	assert.Contains(t, bindingNames(v), "ASSETS:assets")
 	assert.Equal(t, []string{"nodejs_compat", "no_nodejs_compat_v2"}, v.CompatibilityFlags)
 	assert.Contains(t, r.Stdout, ".wrangler/deploy/config.json")
@@ -197,7 +207,7 @@ func TestFrameworkReactRouterDeploys(t *testing.T) {
 		"assets/worker-entry-DoAwTvwy.js": "application/javascript+module",
 		"assets/server-build-B40WrdNo.js": "application/javascript+module",
 	}, moduleTypes(v), "the server .css and wrangler.json are skipped (finding 1)")
-	assert.Equal(t, []string{"/assets/jsx-runtime-CqN4NcIO.js", "/assets/root-CbGQDrIp.js", "/assets/root-DQUSok8F.css", "/favicon.svg"}, v.AssetPaths, "finding 5: the assets of the redirected configuration")
+	assert.Equal(t, []string{"/assets/jsx-runtime-CqN4NcIO.js", "/assets/root-CbGQDrIp.js", "/assets/root-DQUSok8F.css", "/favicon.svg"}, assetPaths(v), "finding 5: the assets of the redirected configuration")
 	assert.Contains(t, bindingNames(v), "VALUE_FROM_CLOUDFLARE:plain_text")
 	assert.Contains(t, r.Stdout, "2 file(s) matched no module rule")
 	// Finding 9: the generated configuration's empty keys and build-tool keys are no noise.
@@ -261,5 +271,5 @@ func TestFrameworkSvelteKitAfterTheAdvisedStepDeploys(t *testing.T) {
 	v := cf.Versions("sveltekit-app")[0]
 	assert.Equal(t, "_worker.js", v.MainModule)
 	assert.Equal(t, map[string]string{"_worker.js": "application/javascript+module", "_headers": "text/plain"}, moduleTypes(v))
-	assert.Equal(t, []string{"/_app/immutable/chunks/B2mEZFzM.js", "/_app/immutable/entry/start.D7GBfxz6.js", "/_app/version.json", "/favicon.svg"}, v.AssetPaths)
+	assert.Equal(t, []string{"/_app/immutable/chunks/B2mEZFzM.js", "/_app/immutable/entry/start.D7GBfxz6.js", "/_app/version.json", "/favicon.svg"}, assetPaths(v))
 }

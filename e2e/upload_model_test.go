@@ -25,8 +25,8 @@ func TestUploadModelServerCodeIsNeverAnAsset(t *testing.T) {
 	r := j.exec(t, ctxFor(t))
 	require.Equal(t, 0, r.Code, r.Stdout)
 	v := cf.Versions("astro-app")[0]
-	require.NotEmpty(t, v.AssetPaths)
-	for _, p := range v.AssetPaths {
+	require.NotEmpty(t, assetPaths(v))
+	for _, p := range assetPaths(v) {
 		assert.False(t, strings.HasPrefix(p, "/_worker.js"), "server code published as asset %s", p)
 	}
 }
@@ -59,7 +59,7 @@ func TestUploadModelRedirectedConfigurationBringsTheAssets(t *testing.T) {
 	require.Equal(t, 0, r.Code, r.Stdout)
 	v := cf.Versions("react-router-app")[0]
 	assert.Equal(t, "index.js", v.MainModule)
-	assert.Len(t, v.AssetPaths, 4, "the assets of build/server/wrangler.json")
+	assert.Len(t, assetPaths(v), 4, "the assets of build/server/wrangler.json")
 	assert.Contains(t, r.Stdout, "build/server/wrangler.json")
 }
 
@@ -114,4 +114,28 @@ func TestUploadModelNotAppliedNoticeWithoutNoise(t *testing.T) {
 	}
 	require.NotEmpty(t, notice, r.Stdout)
 	assert.True(t, strings.HasSuffix(notice, ": routes"), notice)
+}
+
+// Finding 10: a Worker without `main` and with only static assets deploys as an assets-only
+// version; _headers is attached as a module and not published.
+func TestUploadModelAssetsOnlyWorker(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	ws := t.TempDir()
+	write(t, ws, "wrangler.jsonc", []byte(`{"name": "docs", "compatibility_date": "2025-09-01", "assets": {"directory": "dist", "not_found_handling": "404-page"}}`))
+	write(t, ws, "dist/index.html", []byte("<h1>docs</h1>"))
+	write(t, ws, "dist/404.html", []byte("<h1>not found</h1>"))
+	write(t, ws, "dist/app.js", []byte("console.log('client')"))
+	write(t, ws, "dist/_headers", []byte("/*\n  X-Frame-Options: DENY\n"))
+	r := naturalJob(t, cf, ws).exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	v := cf.Versions("docs")[0]
+	assert.Empty(t, v.MainModule)
+	require.Len(t, v.Modules, 1)
+	assert.Equal(t, "_headers", v.Modules[0].Name)
+	assert.Equal(t, "text/plain", v.Modules[0].ContentType)
+	assert.Equal(t, []string{"/404.html", "/app.js", "/index.html"}, assetPaths(v))
+	assert.JSONEq(t, `{"not_found_handling": "404-page"}`, string(v.AssetConfig))
+	assert.Contains(t, r.Stdout, "assets-only Worker")
+	assert.Len(t, cf.Deployments("docs"), 1)
 }

@@ -12,7 +12,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 )
@@ -207,43 +206,26 @@ func (s *Server) uploadAssets(rc *reqCtx) *reply {
 	return rep
 }
 
-// assetPathsOf returns the sorted manifest paths behind a version body's assets.jwt (for
-// inspection), nil without assets.
-func (s *Server) assetPathsOf(body []byte) []string {
-	var in struct {
-		Assets *struct {
-			JWT string `json:"jwt"`
-		} `json:"assets"`
-	}
-	if json.Unmarshal(body, &in) != nil || in.Assets == nil {
-		return nil
-	}
-	sess := s.assetStore().tokens[in.Assets.JWT]
-	if sess == nil {
-		return nil
-	}
-	return slices.Sorted(maps.Keys(sess.manifest))
-}
-
 // checkAssetsJWT accepts a version's assets.jwt only when it is a completion token this
-// emulator issued for the Worker and account, and not expired (§11.12). Callers hold s.mu.
-func (s *Server) checkAssetsJWT(account string, w *worker, body []byte) *reply {
+// emulator issued for the Worker and account, and not expired (§11.12). It returns the
+// upload's manifest (path → hash), or nil when the version has no assets. Callers hold s.mu.
+func (s *Server) checkAssetsJWT(account string, w *worker, body []byte) (map[string]string, *reply) {
 	var in struct {
 		Assets *struct {
 			JWT string `json:"jwt"`
 		} `json:"assets"`
 	}
 	if json.Unmarshal(body, &in) != nil || in.Assets == nil || in.Assets.JWT == "" {
-		return nil
+		return nil, nil
 	}
 	sess := s.assetStore().tokens[in.Assets.JWT]
 	switch {
 	case sess == nil || !sess.completion:
-		return validationError("assets.jwt is not a completion token of an asset upload")
+		return nil, validationError("assets.jwt is not a completion token of an asset upload")
 	case sess.account != account || sess.worker != w.id:
-		return validationError("assets.jwt was issued for another Worker")
+		return nil, validationError("assets.jwt was issued for another Worker")
 	case !s.now().Before(sess.expires):
-		return validationError("assets.jwt has expired; upload the assets again")
+		return nil, validationError("assets.jwt has expired; upload the assets again")
 	}
-	return nil
+	return maps.Clone(sess.manifest), nil
 }

@@ -105,8 +105,19 @@ func TestAssetUploadFlow(t *testing.T) {
 	body := versionBody(map[string]any{"type": "assets", "name": "ASSETS"})
 	body["assets"] = map[string]any{"jwt": s.JWT}
 	e.do(http.MethodPost, acctPath+"/workers/workers/site/versions", body).failed(t, 400, 10021)
-	body["assets"] = map[string]any{"jwt": env.Result.JWT}
+	body["assets"] = map[string]any{"jwt": env.Result.JWT, "config": map[string]any{"html_handling": "none"}}
 	e.do(http.MethodPost, acctPath+"/workers/workers/site/versions", body).ok(t, nil)
+
+	// The version keeps the upload's manifest, so a test can rebuild the asset tree.
+	vs := e.srv.Versions("site")
+	require.Len(t, vs, 1)
+	want := map[string]string{}
+	for p, c := range files {
+		want[p] = assetHash(c)
+	}
+	assert.Equal(t, want, vs[0].AssetManifest)
+	assert.JSONEq(t, `{"html_handling":"none"}`, string(vs[0].AssetConfig))
+	body["assets"] = map[string]any{"jwt": env.Result.JWT}
 
 	// Everything stored: a new session has no buckets and returns a completion token.
 	again := e.startSession(t, "site", files)

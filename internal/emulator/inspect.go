@@ -115,8 +115,12 @@ type VersionState struct {
 	CompatibilityFlags []string
 	// Source is the client that created the version ("api").
 	Source string
-	// AssetPaths are the manifest paths of the version's static assets, sorted.
-	AssetPaths []string
+	// AssetManifest maps each static asset's path ("/index.html") to its hash, the manifest of
+	// the upload whose completion token the version named; nil without assets. Server.Assets
+	// holds the contents by hash.
+	AssetManifest map[string]string
+	// AssetConfig is the version's assets.config object as sent, or nil.
+	AssetConfig json.RawMessage
 }
 
 // DeploymentState is a snapshot of one stored deployment.
@@ -196,7 +200,8 @@ func (s *Server) Versions(workerIDOrName string) []VersionState {
 			CompatibilityDate:  v.compatibilityDate,
 			CompatibilityFlags: slices.Clone(v.compatibilityFlags),
 			Source:             v.source,
-			AssetPaths:         slices.Clone(v.assetPaths),
+			AssetManifest:      maps.Clone(v.assetManifest),
+			AssetConfig:        assetConfig(v.extra["assets"]),
 		}
 		for _, m := range v.modules {
 			vs.Modules = append(vs.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
@@ -207,6 +212,17 @@ func (s *Server) Versions(workerIDOrName string) []VersionState {
 		out = append(out, vs)
 	}
 	return out
+}
+
+// assetConfig returns the config member of a stored assets field, or nil.
+func assetConfig(assets json.RawMessage) json.RawMessage {
+	var in struct {
+		Config json.RawMessage `json:"config"`
+	}
+	if len(assets) == 0 || json.Unmarshal(assets, &in) != nil {
+		return nil
+	}
+	return in.Config
 }
 
 // Deployments returns snapshots of the Worker's deployments in creation order (the last one

@@ -27,7 +27,7 @@ type version struct {
 	annotations        map[string]string
 	extra              map[string]json.RawMessage // echoed fields, see passthroughKeys
 	source             string
-	assetPaths         []string // the manifest paths of the version's assets, sorted
+	assetManifest      map[string]string // path → hash of the asset upload the version names, or nil
 }
 
 type module struct {
@@ -473,10 +473,11 @@ func (s *Server) createVersion(rc *reqCtx) *reply {
 	if rep != nil {
 		return rep
 	}
-	if rep := s.checkAssetsJWT(rc.params["account"], w, rc.body); rep != nil {
+	manifest, rep := s.checkAssetsJWT(rc.params["account"], w, rc.body)
+	if rep != nil {
 		return rep
 	}
-	v.assetPaths = s.assetPathsOf(rc.body)
+	v.assetManifest = manifest
 	if v.bindings, rep = resolveInherits(w, v.bindings); rep != nil {
 		return rep
 	}
