@@ -121,6 +121,9 @@ type VersionState struct {
 	AssetManifest map[string]string
 	// AssetConfig is the version's assets.config object as sent, or nil.
 	AssetConfig json.RawMessage
+	// AssetPaths are the manifest paths of the version's static assets, sorted (the keys of
+	// AssetManifest).
+	AssetPaths []string
 }
 
 // DeploymentState is a snapshot of one stored deployment.
@@ -202,6 +205,9 @@ func (s *Server) Versions(workerIDOrName string) []VersionState {
 			Source:             v.source,
 			AssetManifest:      maps.Clone(v.assetManifest),
 			AssetConfig:        assetConfig(v.extra["assets"]),
+		}
+		if len(v.assetManifest) > 0 {
+			vs.AssetPaths = slices.Sorted(maps.Keys(v.assetManifest))
 		}
 		for _, m := range v.modules {
 			vs.Modules = append(vs.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
