@@ -263,7 +263,7 @@ func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 	if plan.source != SourceInput {
 		mainOpts.MainModule, mainOpts.ConfigMain = plan.mainName, ""
 		if plan.source == SourceFallback {
-			mainOpts.MainModule, mainOpts.ConfigMain = "", plan.configMain
+			mainOpts.MainModule, mainOpts.ConfigMain = plan.mainName, plan.configMain
 		}
 	}
 	if b.MainModule, b.MainNote, err = resolveMain(b.Modules, mainOpts); err != nil {
@@ -396,6 +396,15 @@ func (c *collector) plan() (*plan, error) {
 	case builtExts[ext]:
 		abs := filepath.Join(c.dir, filepath.FromSlash(rel))
 		if fi, err := os.Stat(abs); err != nil || fi.IsDir() {
+			if from == InputMainModule {
+				// `main-module` is a module name in dist/** (the fallback), as before
+				// the entry's folder became the base.
+				p, err := fallback()
+				if p != nil {
+					p.mainName = entry
+				}
+				return p, err
+			}
 			return nil, inputErr(from, newKindError(ErrMainModule,
 				"the entry %q (%s) is not a file in %q; run the build before this step, or set input %q to the built entry",
 				rel, what, c.dir, InputMainModule))

@@ -104,6 +104,13 @@ func TestCollectUploadModel(t *testing.T) {
 			main:  "server.js", source: SourceEntryDir,
 		},
 		{
+			name:  "main-module naming a module of dist/ (no such file below the working directory)",
+			files: map[string]string{"dist/server.mjs": js, "dist/index.mjs": js},
+			opts:  Options{MainModule: "server.mjs"},
+			want:  map[string]string{"server.mjs": "dist/server.mjs", "index.mjs": "dist/index.mjs"},
+			main:  "server.mjs", source: SourceFallback,
+		},
+		{
 			name:  "the entry is uploaded even when the rules leave it out",
 			files: map[string]string{"out/index.js": js, "out/b.mjs": "export {}\n"},
 			opts:  Options{ConfigMain: "out/index.js", Rules: []Rule{{Type: "ESModule", Globs: []string{"**/*.mjs"}}}},
