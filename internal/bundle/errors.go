@@ -78,7 +78,7 @@ func (e *BundleNeededError) Error() string {
 	}
 	what := fmt.Sprintf("the package %q", e.Specifier)
 	if e.Outside {
-		what = fmt.Sprintf("%q, outside the folder that is uploaded", e.Specifier)
+		what = fmt.Sprintf("%q, outside the files that are uploaded (above the entry's folder, or in a hidden or node_modules folder)", e.Specifier)
 	}
 	more := ""
 	if e.More > 0 {

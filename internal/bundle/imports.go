@@ -87,7 +87,9 @@ func (c *collector) checkImports(b *Bundle, p *plan) error {
 				switch {
 				case im.Dynamic:
 					b.Warnings = append(b.Warnings, fmt.Sprintf("module %q imports %q dynamically (import()), and no module %q is uploaded: that import fails if it runs", importer, spec, target))
-				case escapes:
+				case escapes || neverUploadedPath(target):
+					// Above the base, or in a hidden or node_modules folder: only a bundler
+					// can bring it in.
 					bundle = addBundleNeed(bundle, c.entryRel, importer, spec, true)
 				default:
 					missing = append(missing, newKindError(ErrImport,
@@ -124,6 +126,14 @@ func (c *collector) checkImports(b *Bundle, p *plan) error {
 	return inputErr(InputModules, missing)
 }
 
+// neverUploadedPath reports a module path in a hidden or node_modules folder.
+func neverUploadedPath(p string) bool {
+	segs := strings.Split(p, "/")
+	return slices.ContainsFunc(segs[:len(segs)-1], func(seg string) bool {
+		return strings.HasPrefix(seg, ".") || seg == "node_modules"
+	})
+}
+
 func addBundleNeed(e *BundleNeededError, entry, importer, spec string, outside bool) *BundleNeededError {
 	if e == nil {
 		return &BundleNeededError{Entry: entry, Importer: importer, Specifier: spec, Outside: outside}
@@ -137,8 +147,6 @@ func (c *collector) missingHint(target string) string {
 	switch {
 	case isSourceMap(target):
 		return fmt.Sprintf("source maps are uploaded only with input %q", InputUploadSourceMaps)
-	case slices.ContainsFunc(strings.Split(target, "/"), func(seg string) bool { return strings.HasPrefix(seg, ".") }):
-		return "files in hidden folders are never uploaded; bundle the Worker, or build into a folder whose name does not start with \".\""
 	case c.skippedName(target):
 		return "the file exists but no module rule matches it; add a rule to the configuration's `rules`"
 	case c.inAssets(path.Join(c.baseOf(), target)):
