@@ -24,7 +24,7 @@ var uploadKeys = map[string]bool{"rules": true, "upload_source_maps": true}
 var buildToolKeys = map[string]bool{
 	"configPath": true, "userConfigPath": true, "topLevelName": true, "legacy_env": true,
 	"definedEnvironments": true, "targetEnvironment": true, "no_bundle": true,
-	"find_additional_modules": true, "base_dir": true, "preserve_file_names": true,
+	"find_additional_modules": true, "preserve_file_names": true,
 	"dev": true, "build": true, "jsx_factory": true, "jsx_fragment": true, "tsconfig": true,
 	"minify": true, "keep_names": true, "python_modules": true, "pages_build_output_dir": true,
 	"unsafe_hello_world": true, "compliance_region": true,
