@@ -76,16 +76,16 @@ func (e *BundleNeededError) Error() string {
 		return fmt.Sprintf("the entry %q is a source file that must be bundled, and no built module was found in dist/; %s (the action then uploads dist/, no %q input needed)",
 			e.Entry, step, InputModules)
 	}
-	what := fmt.Sprintf("the package %q", e.Specifier)
+	what, where := fmt.Sprintf("the package %q", e.Specifier), ""
 	if e.Outside {
-		what = fmt.Sprintf("%q, outside the files that are uploaded (above the entry's folder, or in a hidden or node_modules folder)", e.Specifier)
+		what, where = fmt.Sprintf("%q", e.Specifier), " (it lies above the entry's folder, or in a hidden or node_modules folder)"
 	}
 	more := ""
 	if e.More > 0 {
 		more = fmt.Sprintf(" (and %d more such imports)", e.More)
 	}
-	return fmt.Sprintf("module %q imports %s%s, which is not uploaded: this build output is not bundled and workerd cannot load it. Bundle the Worker: %s, and set input %q to \"dist/**\"",
-		e.Importer, what, more, step, InputModules)
+	return fmt.Sprintf("module %q imports %s%s, which is not uploaded%s: this build output is not bundled and workerd cannot load it. Bundle the Worker: %s, and set input %q to \"dist/**\"",
+		e.Importer, what, more, where, step, InputModules)
 }
 
 // Unwrap classifies the error as ErrBundleNeeded.

@@ -263,7 +263,7 @@ func logUploadModel(log Logger, cfg *inputs.Config, b *bundle.Bundle) {
 		if n > len(shown) {
 			more = fmt.Sprintf(", … and %d more", n-len(shown))
 		}
-		log.Noticef("%d file(s) matched no module rule and are not uploaded (%s%s); add a module rule to the configuration's `rules` to upload them", n, strings.Join(shown, ", "), more)
+		log.Noticef("%d file(s) matched no module rule and are not uploaded, as wrangler skips them (%s%s); a rule in the configuration's `rules` uploads such files", n, strings.Join(shown, ", "), more)
 	}
 	if b.SourceMapsLeftOut > 0 {
 		log.Infof("%d source map(s) left out (set input `upload-source-maps: true` or `upload_source_maps` to upload them)", b.SourceMapsLeftOut)
