@@ -45,7 +45,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
 	st.project.keepSecrets = cfg.Project.KeepSecrets
 	var wc *wrangler.Config
-	loc, err := wrangler.Locate(cfg.WorkingDirectory, cfg.ConfigFile, deps.ReadFile)
+	loc, err := wrangler.Locate(cfg.WorkingDirectory, cfg.ConfigFile, wrangler.Reader(cfg.WorkingDirectory))
 	path := loc.Path
 	switch {
 	case errors.Is(err, wrangler.ErrNotFound):
