@@ -27,6 +27,11 @@ type projectSettings struct {
 	// assetsConfig is the version's assets.config object, nil for defaults.
 	assetsConfig map[string]any
 	worker       wrangler.WorkerSettings
+	// version are the configuration's version-level settings.
+	version wrangler.VersionSettings
+	// resources are the configuration's resources without an ID, and R2
+	// buckets to check, less those an input binding replaces (resources.go).
+	resources []wrangler.Resource
 }
 
 // resolveSettings merges inputs over the wrangler configuration. It reads
@@ -82,6 +87,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 			st.compatFl = wc.CompatibilityFlags
 		}
 		st.project.worker = wc.Worker
+		st.project.version = wc.Version
 	}
 	if cfg.WranglerEnv != "" && wc == nil {
 		return nil, &inputs.Error{Input: "wrangler-env", Err: fmt.Errorf("environment %q needs a wrangler configuration, and none was found in %s (input `config`)", cfg.WranglerEnv, cfg.WorkingDirectory)}
@@ -133,6 +139,19 @@ func (st *settings) resolveBindings(cfg *inputs.Config, wc *wrangler.Config) err
 		return &inputs.Error{Input: input, Err: err}
 	}
 	st.project.bindings = merged
+	if wc != nil {
+		inputNames := map[string]bool{}
+		for _, l := range layers[len(layers)-3:] {
+			for _, b := range l.Bindings {
+				inputNames[b.Name] = true
+			}
+		}
+		for _, r := range wc.Resources {
+			if !inputNames[r.Binding] {
+				st.project.resources = append(st.project.resources, r)
+			}
+		}
+	}
 	return nil
 }
 
