@@ -26,7 +26,7 @@ func resolveResources(ctx context.Context, api API, cfg *inputs.Config, st *sett
 	for _, r := range st.project.resources {
 		switch r.Kind {
 		case wrangler.ResourceD1:
-			db, err := api.FindD1Database(ctx, r.Name)
+			db, err := api.FindD1Database(ctx, d1Name(st, r))
 			if err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ func resolveResources(ctx context.Context, api API, cfg *inputs.Config, st *sett
 				return err
 			}
 			added = append(added, b)
-			log.Infof("D1 database %q of binding %s: %s", r.Name, r.Binding, db.UUID)
+			log.Infof("D1 database %q of binding %s: %s", d1Name(st, r), r.Binding, db.UUID)
 		case wrangler.ResourceKV:
 			ns, err := api.FindKVNamespace(ctx, kvTitle(st, r))
 			if err != nil {
@@ -93,7 +93,7 @@ func createResources(ctx context.Context, api API, st *settings, log Logger) err
 		var err error
 		switch r.Kind {
 		case wrangler.ResourceD1:
-			db, cerr := api.CreateD1Database(ctx, r.Name)
+			db, cerr := api.CreateD1Database(ctx, d1Name(st, r))
 			if cerr != nil {
 				return cerr
 			}
@@ -122,14 +122,24 @@ func createResources(ctx context.Context, api API, st *settings, log Logger) err
 	return nil
 }
 
-// kvTitle is the title of the KV namespace the action creates for a binding
-// without an ID.
-func kvTitle(st *settings, r wrangler.Resource) string { return st.worker + "-" + r.Binding }
+// kvTitle is the title of the KV namespace for a binding without an ID: the
+// one wrangler gives it, so that a namespace wrangler provisioned is found.
+func kvTitle(st *settings, r wrangler.Resource) string {
+	return wrangler.DefaultResourceName(st.worker, r.Binding)
+}
+
+// d1Name is the D1 database's name: database_name, else wrangler's default.
+func d1Name(st *settings, r wrangler.Resource) string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return wrangler.DefaultResourceName(st.worker, r.Binding)
+}
 
 func describeResource(st *settings, r wrangler.Resource) string {
 	switch r.Kind {
 	case wrangler.ResourceD1:
-		return fmt.Sprintf("D1 database %q (binding %s)", r.Name, r.Binding)
+		return fmt.Sprintf("D1 database %q (binding %s)", d1Name(st, r), r.Binding)
 	case wrangler.ResourceKV:
 		return fmt.Sprintf("KV namespace %q (binding %s)", kvTitle(st, r), r.Binding)
 	}
@@ -144,7 +154,7 @@ func describeMissing(st *settings, r wrangler.Resource) string {
 	case wrangler.ResourceKV:
 		return fmt.Sprintf("binding %s has no `id`, and no KV namespace titled %q exists", r.Binding, kvTitle(st, r))
 	case wrangler.ResourceD1:
-		return fmt.Sprintf("binding %s has no `database_id`, and no D1 database is named %q", r.Binding, r.Name)
+		return fmt.Sprintf("binding %s has no `database_id`, and no D1 database is named %q", r.Binding, d1Name(st, r))
 	}
 	return fmt.Sprintf("binding %s: %s does not exist", r.Binding, describeResource(st, r))
 }

@@ -242,7 +242,7 @@ func assetsInside(workDir, dir string) error {
 // hasWorkerSettings reports whether the configuration sets Worker-level settings.
 func (p *projectSettings) hasWorkerSettings() bool {
 	w := p.worker
-	return len(w.Observability) > 0 || w.Logpush != nil || len(w.Tags) > 0 || w.WorkersDev != nil || w.PreviewURLs != nil
+	return len(w.Observability) > 0 || w.Logpush != nil || len(w.Tags) > 0 || w.WorkersDev != nil || w.PreviewURLs != nil || len(w.TailConsumers) > 0
 }
 
 // workerInput is the Create Worker body. workers.dev and preview URLs default
@@ -254,7 +254,18 @@ func (p *projectSettings) workerInput(name string) cloudflare.WorkerInput {
 	if w.PreviewURLs != nil {
 		previews = *w.PreviewURLs
 	}
+	var tails []cloudflare.TailConsumer
+	if len(w.TailConsumers) > 0 {
+		var list []struct {
+			Service string `json:"service"`
+		}
+		_ = json.Unmarshal(w.TailConsumers, &list) // checked when parsed
+		for _, t := range list {
+			tails = append(tails, cloudflare.TailConsumer{Name: t.Service})
+		}
+	}
 	return cloudflare.WorkerInput{
+		TailConsumers: tails,
 		Name:          name,
 		Subdomain:     &cloudflare.SubdomainSettings{Enabled: enabled, PreviewsEnabled: previews},
 		Tags:          w.Tags,

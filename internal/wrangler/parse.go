@@ -385,10 +385,8 @@ func (p *parser) resource(kind arrayKind, e map[string]json.RawMessage, where st
 		}
 	case "d1_databases":
 		if missing(e, "database_id") {
-			if str("database_name") == "" {
-				p.fail("%s (%s): set `database_id`, or `database_name` to look the database up by name", where, name)
-				return true
-			}
+			// Without database_name the database has wrangler's default
+			// name (Resource.Name "": the caller derives it).
 			p.resources = append(p.resources, Resource{Kind: ResourceD1, Binding: name, Name: str("database_name"), Where: where})
 			return true
 		}

@@ -99,12 +99,20 @@ type Resource struct {
 	Kind string
 	// Binding is the binding's name.
 	Binding string
-	// Name is the D1 database_name or the R2 bucket_name; "" for KV.
+	// Name is the D1 database_name or the R2 bucket_name; "" for KV and
+	// for a D1 entry without database_name (see DefaultResourceName).
 	Name string
 	// Jurisdiction is the R2 bucket's jurisdiction, or "".
 	Jurisdiction string
 	// Where is the entry in the file, e.g. d1_databases[0].
 	Where string
+}
+
+// DefaultResourceName is the name wrangler gives a KV namespace (its title)
+// or D1 database it provisions for a binding named without one:
+// `<worker>-<binding>`, the binding lowercased with `_` as `-`.
+func DefaultResourceName(worker, binding string) string {
+	return worker + "-" + strings.ReplaceAll(strings.ToLower(binding), "_", "-")
 }
 
 // Migration is one step of `migrations`: its tag and the step without it.

@@ -55,7 +55,6 @@ func TestParse(t *testing.T) {
 		{name: "wrong type", file: "wrangler.json", data: `{"name": 3}`, wantErr: `key "name" must be a string`},
 		{name: "not an object", file: "wrangler.json", data: `[1]`, wantErr: "top level must be an object"},
 		{name: "binding without its id", file: "wrangler.json", data: `{"hyperdrive":[{"binding":"PG"}]}`, wantErr: "hyperdrive[0] (PG): `id` is required"},
-		{name: "d1 without id nor name", file: "wrangler.json", data: `{"d1_databases":[{"binding":"DB","database_id":""}]}`, wantErr: "d1_databases[0] (DB): set `database_id`, or `database_name`"},
 		{name: "migration without tag", file: "wrangler.json", data: `{"migrations":[{"new_classes":["A"]}]}`, wantErr: "migrations[0]: `tag` must be a non-empty string"},
 		{name: "unsafe binding without type", file: "wrangler.json", data: `{"unsafe":{"bindings":[{"name":"X"}]}}`, wantErr: "unsafe.bindings[0]: binding \"X\" has no `type`"},
 		{name: "binding name not an identifier", file: "wrangler.json", data: `{"kv_namespaces":[{"binding":"MY-KV","id":"x"}]}`, wantErr: `"MY-KV" is not a valid JavaScript identifier`},

@@ -72,6 +72,7 @@ const server = http.createServer(async (req, res) => {
 		return reply(res, 404, null, [{ code: 10006, message: "The specified bucket does not exist." }]);
 	}
 	if (req.method === "POST" && p.endsWith("/r2/buckets")) return reply(res, 200, {});
+	if (req.method === "GET" && p.endsWith("/r2/buckets")) return reply(res, 200, { buckets: [] });
 	if (req.method === "GET" && p.endsWith("/workers/subdomain")) return reply(res, 200, { subdomain: "example" });
 	// After the upload, the rest of the deploy (routes, triggers, settings) is of no interest.
 	return reply(res, 200, {});
@@ -155,6 +156,12 @@ for (const name of cases) {
 		const args = ["deploy", "--config", file];
 		if (env) args.push("--env", env);
 		if (stub.assets_flag) args.push("--assets", stub.assets_flag);
+		if (stub.secrets?.length) {
+			// `secrets.required`: a new Worker gets them from a secrets file.
+			const values = Object.fromEntries(stub.secrets.map((k) => [k, "stub-secret"]));
+			fs.writeFileSync(path.join(tmp, "stub-secrets.json"), JSON.stringify(values));
+			args.push("--secrets-file", "stub-secrets.json");
+		}
 		const { code, out } = await run(tmp, args);
 		const key = env || "_top";
 		fs.mkdirSync(path.join(src, "golden"), { recursive: true });

@@ -103,7 +103,17 @@ func collect(out, gitDir, repo, file string) error {
 			sections = append(sections, s)
 		}
 	}
+	secrets := map[string]bool{}
 	for _, s := range sections {
+		if sec, ok := s["secrets"].(map[string]any); ok {
+			if req, ok := sec["required"].([]any); ok {
+				for _, r := range req {
+					if n, ok := r.(string); ok {
+						secrets[n] = true
+					}
+				}
+			}
+		}
 		if mainFile, ok := s["main"].(string); ok && mainFile != "" {
 			files[path.Clean(mainFile)] = true
 		}
@@ -151,6 +161,11 @@ func collect(out, gitDir, repo, file string) error {
 		fl = append(fl, f)
 	}
 	sort.Strings(fl)
-	stub, _ := json.MarshalIndent(map[string]any{"entry": entry.String(), "files": fl, "assets_flag": assetsFlag}, "", "\t")
+	sl := make([]string, 0, len(secrets))
+	for n := range secrets {
+		sl = append(sl, n)
+	}
+	sort.Strings(sl)
+	stub, _ := json.MarshalIndent(map[string]any{"entry": entry.String(), "files": fl, "assets_flag": assetsFlag, "secrets": sl}, "", "\t")
 	return os.WriteFile(filepath.Join(dir, "STUB.json"), append(stub, '\n'), 0o644)
 }
