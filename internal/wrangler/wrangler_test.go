@@ -224,6 +224,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("wrangler.toml", "name = \"a\"\n[env.staging]\nname = \"b\"\n", "staging")
 	f.Add("wrangler.json", `{"compatibility_flags":["a","b"],"vars":{"A":{"b":1}},"kv_namespaces":[{"binding":"K","id":"1"}]}`, "")
 	f.Add("wrangler.json", `{"queues":{"producers":[{"binding":"Q","queue":"q"}]},"dispatch_namespaces":[{"binding":"D","namespace":"n","outbound":{"service":"s"}}]}`, "x")
+	f.Add("wrangler.json", `{"migrations":[{"tag":"v1","new_classes":["A"]}],"placement":{"hint":"x"},"limits":{"cpu_ms":1},"cache":{"enabled":true},"unsafe":{"bindings":[{"name":"U","type":"ratelimit"}]}}`, "")
+	f.Add("wrangler.json", `{"d1_databases":[{"binding":"D","database_id":"","database_name":"n"}],"kv_namespaces":[{"binding":"K"}],"r2_buckets":[{"binding":"R","bucket_name":"b"}],"worker_loaders":[{"binding":"L"}]}`, "")
 	f.Fuzz(func(t *testing.T, name, data, env string) {
 		c, err := ParseEnv(name, []byte(data), env)
 		if err != nil {
@@ -233,6 +235,11 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil config without error")
 		}
 		seen := map[string]bool{}
+		for _, r := range c.Resources {
+			if r.Kind != ResourceR2 {
+				seen[r.Binding] = true
+			}
+		}
 		for _, b := range c.Bindings {
 			if seen[b.Name] || bindings.CheckName(b.Name) != nil || !json.Valid(b.JSON) {
 				t.Fatalf("invalid binding %q in %s", b.Name, b.JSON)
