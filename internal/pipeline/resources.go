@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 
@@ -68,7 +69,7 @@ func resolveResources(ctx context.Context, api API, cfg *inputs.Config, st *sett
 	if len(missing) > 0 && !cfg.Project.CreateResources {
 		var errs []error
 		for _, r := range missing {
-			errs = append(errs, fmt.Errorf("%s: %s", r.Where, describeMissing(st, r)))
+			errs = append(errs, fmt.Errorf("%s: %s: %s", filepath.Base(st.configPath), r.Where, describeMissing(st, r)))
 		}
 		return &inputs.Error{Input: "create-resources", Err: fmt.Errorf("%w; create them (wrangler d1/kv/r2 create, Terraform) and put their IDs in the configuration, or set `create-resources: true` to let the action create them", errors.Join(errs...))}
 	}
