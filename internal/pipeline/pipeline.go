@@ -138,7 +138,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		// `version-id`: deploy an existing version, no upload (promote.go).
 		return res, promote(ctx, cfg, deps, res)
 	}
-	st, err := resolveSettings(cfg, deps, true)
+	st, err := resolveSettings(cfg, deps, forUpload)
 	if err != nil {
 		return res, err
 	}

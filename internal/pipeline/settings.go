@@ -39,14 +39,26 @@ type projectSettings struct {
 	resources []wrangler.Resource
 }
 
+// settingsScope says what resolveSettings resolves.
+type settingsScope int
+
+const (
+	// forUpload resolves everything a new version needs.
+	forUpload settingsScope = iota + 1
+	// workerOnly resolves only the Worker's name (`version-id`: nothing is
+	// uploaded).
+	workerOnly
+)
+
 // resolveSettings merges inputs over the wrangler configuration. It reads
 // files (configuration, assets directory) but makes no request, so every
-// input or configuration error surfaces before any write. With upload false
+// input or configuration error surfaces before any write. With workerOnly
 // (`version-id`: nothing is uploaded) it resolves only the Worker's name: the
 // compatibility date, bindings and assets belong to the version being
 // uploaded, so they are neither required nor read (a promote job need not
 // build its assets).
-func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, error) {
+func resolveSettings(cfg *inputs.Config, deps Deps, scope settingsScope) (*settings, error) {
+	upload := scope == forUpload
 	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
 	st.project.keepSecrets = cfg.Project.KeepSecrets
 	var wc *wrangler.Config
