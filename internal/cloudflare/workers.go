@@ -47,8 +47,8 @@ type TailConsumer struct {
 	Name string `json:"name"`
 }
 
-// WorkerInput is the body of Create Worker. Unset fields are left out, so
-// the API's defaults apply.
+// WorkerInput is the body of Create Worker. Unset fields are sent with the
+// API's default values.
 type WorkerInput struct {
 	// Name is required.
 	Name string `json:"name"`
@@ -62,6 +62,37 @@ type WorkerInput struct {
 	Observability json.RawMessage `json:"observability,omitempty"`
 	// TailConsumers are the Workers that receive this Worker's events.
 	TailConsumers []TailConsumer `json:"tail_consumers,omitempty"`
+}
+
+// defaultObservability is Cloudflare's default observability object of a new
+// Worker (the schema's defaults of its top-level fields).
+var defaultObservability = json.RawMessage(`{"enabled":false,"head_sampling_rate":1}`)
+
+// workerCreateBody is the body of Create Worker. Cloudflare's schema lists
+// tags, logpush, observability and tail_consumers as required, so fields the
+// caller leaves unset are sent with Cloudflare's default values
+// (docs/cloudflare-schema.md).
+type workerCreateBody struct {
+	Name          string             `json:"name"`
+	Subdomain     *SubdomainSettings `json:"subdomain,omitempty"`
+	Tags          []string           `json:"tags"`
+	Logpush       bool               `json:"logpush"`
+	Observability json.RawMessage    `json:"observability"`
+	TailConsumers []struct{}         `json:"tail_consumers"`
+}
+
+func createWorkerBody(in WorkerInput) workerCreateBody {
+	b := workerCreateBody{Name: in.Name, Subdomain: in.Subdomain, Tags: in.Tags, Observability: in.Observability, TailConsumers: []struct{}{}}
+	if b.Tags == nil {
+		b.Tags = []string{}
+	}
+	if in.Logpush != nil {
+		b.Logpush = *in.Logpush
+	}
+	if len(b.Observability) == 0 {
+		b.Observability = defaultObservability
+	}
+	return b
 }
 
 // GetWorker returns a Worker by 32-hex ID or by name. Use IsNotFound on the
@@ -94,7 +125,7 @@ func (c *Client) CreateWorker(ctx context.Context, in WorkerInput) (*Worker, err
 	if in.Name == "" {
 		return nil, errors.New("failed to create worker: the name is empty")
 	}
-	body, err := json.Marshal(in)
+	body, err := json.Marshal(createWorkerBody(in))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create worker %q: observability is not valid JSON: %w", in.Name, err)
 	}

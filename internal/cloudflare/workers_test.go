@@ -101,7 +101,9 @@ func TestCreateWorker(t *testing.T) {
 	}
 }
 
-func TestCreateWorkerBodyOmitsUnsetFields(t *testing.T) {
+// TestCreateWorkerBodySendsRequiredFields: Cloudflare's schema requires tags, logpush,
+// observability and tail_consumers in the body; unset ones are sent with the API's defaults.
+func TestCreateWorkerBodySendsRequiredFields(t *testing.T) {
 	t.Parallel()
 	logpush := false
 	cases := []struct {
@@ -109,10 +111,10 @@ func TestCreateWorkerBodyOmitsUnsetFields(t *testing.T) {
 		in   WorkerInput
 		want string
 	}{
-		{name: "name only", in: WorkerInput{Name: "w"}, want: `{"name":"w"}`},
+		{name: "name only", in: WorkerInput{Name: "w"}, want: `{"name":"w","tags":[],"logpush":false,"observability":{"enabled":false,"head_sampling_rate":1},"tail_consumers":[]}`},
 		{name: "all fields", in: WorkerInput{Name: "w", Subdomain: &SubdomainSettings{Enabled: true}, Tags: []string{"a"},
 			Logpush: &logpush, Observability: json.RawMessage(`{"enabled":true}`)},
-			want: `{"name":"w","subdomain":{"enabled":true,"previews_enabled":false},"tags":["a"],"logpush":false,"observability":{"enabled":true}}`},
+			want: `{"name":"w","subdomain":{"enabled":true,"previews_enabled":false},"tags":["a"],"logpush":false,"observability":{"enabled":true},"tail_consumers":[]}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
