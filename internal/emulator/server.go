@@ -192,6 +192,9 @@ func (s *Server) buildRoutes() []route {
 		deployment  = deployments + "/{deployment}"
 		scriptSub   = "/accounts/{account}/workers/scripts/{script}/subdomain"
 		accountSub  = "/accounts/{account}/workers/subdomain"
+		previews    = worker + "/previews"
+		previewOne  = previews + "/{preview}"
+		previewDeps = previewOne + "/deployments"
 	)
 	return []route{
 		// https://developers.cloudflare.com/api/resources/workers/subresources/beta/subresources/workers/
@@ -206,6 +209,18 @@ func (s *Server) buildRoutes() []route {
 		r{method: http.MethodPost, pattern: seg(versions), handle: s.createVersion},
 		r{method: http.MethodGet, pattern: seg(version), handle: s.getVersion},
 		r{method: http.MethodDelete, pattern: seg(version), handle: s.deleteVersion},
+		// Previews and Preview Deployments, beta (preview.go)
+		r{method: http.MethodGet, pattern: seg(previews), handle: s.listPreviews},
+		r{method: http.MethodPost, pattern: seg(previews), handle: s.createPreview},
+		r{method: http.MethodGet, pattern: seg(previewOne), handle: s.getPreview},
+		r{method: http.MethodPatch, pattern: seg(previewOne), handle: s.editPreview},
+		r{method: http.MethodPut, pattern: seg(previewOne), handle: s.updatePreview},
+		r{method: http.MethodDelete, pattern: seg(previewOne), handle: s.deletePreview},
+		r{method: http.MethodGet, pattern: seg(previewDeps), handle: s.listPreviewDeployments},
+		r{method: http.MethodPost, pattern: seg(previewDeps), handle: s.createPreviewDeployment},
+		r{method: http.MethodPatch, pattern: seg(previewDeps + "/latest"), handle: s.patchLatestPreviewDeployment},
+		r{method: http.MethodGet, pattern: seg(previewDeps + "/{deployment}"), handle: s.getPreviewDeployment},
+		r{method: http.MethodDelete, pattern: seg(previewDeps + "/{deployment}"), handle: s.deletePreviewDeployment},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/scripts/subresources/deployments/
 		r{method: http.MethodGet, pattern: seg(deployments), handle: s.listDeployments},
 		r{method: http.MethodPost, pattern: seg(deployments), handle: s.createDeployment},
@@ -376,6 +391,11 @@ func (s *Server) handle(r *http.Request) *reply {
 	}
 	path = strings.TrimSuffix(path, "/")
 	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if esc := strings.TrimSuffix(r.URL.EscapedPath(), "/"); esc != r.URL.Path {
+		// An identifier may be a URL-encoded name with "/" in it (a Preview named
+		// feature/x): split the escaped path, then decode each segment.
+		segs = splitEscaped(esc)
+	}
 	rt, params, allowed := s.match(r.Method, segs)
 	if rt == nil {
 		if len(allowed) > 0 {
@@ -405,6 +425,18 @@ func (s *Server) handle(r *http.Request) *reply {
 		rc.body = body
 	}
 	return rt.handle(rc)
+}
+
+// splitEscaped splits an escaped request path after BasePath into decoded segments.
+func splitEscaped(esc string) []string {
+	rest, _ := strings.CutPrefix(esc, BasePath)
+	parts := strings.Split(strings.TrimPrefix(rest, "/"), "/")
+	for i, p := range parts {
+		if d, err := url.PathUnescape(p); err == nil {
+			parts[i] = d
+		}
+	}
+	return parts
 }
 
 // routeNotFound is the answer for paths the emulator does not serve. Cloudflare answers unknown

@@ -33,6 +33,7 @@ type worker struct {
 	// migrationTag is the Durable Object migration tag, set when a version
 	// carrying migrations is deployed.
 	migrationTag string
+	previews    []*preview // creation order (preview.go)
 }
 
 // workerSettings are the Worker fields a client can write (cloudflare-api.md §5.1).
@@ -43,6 +44,8 @@ type workerSettings struct {
 	subdomain     SubdomainSettings
 	tags          []string
 	tailConsumers []string
+	// previewsBase is previews_base_config, the template of new Previews; nil when unset.
+	previewsBase map[string]any
 }
 
 // SubdomainSettings are a Worker's workers.dev settings.
@@ -108,6 +111,8 @@ type workerInput struct {
 	Tags          *[]string        `json:"tags"`
 	TailConsumers *[]tailConsumer  `json:"tail_consumers"`
 	References    *json.RawMessage `json:"references"` // read-only, ignored
+	// PreviewsBaseConfig is stored as given (an object) and copied into new Previews.
+	PreviewsBaseConfig json.RawMessage `json:"previews_base_config"`
 }
 
 type subdomainInput struct {
@@ -165,6 +170,22 @@ func applyWorkerInput(base workerSettings, in workerInput, requireName bool) (wo
 			}
 		}
 		out.tags = append([]string{}, tags...)
+	}
+	if len(in.PreviewsBaseConfig) > 0 {
+		if bytes.Equal(in.PreviewsBaseConfig, []byte("null")) {
+			out.previewsBase = nil
+		} else {
+			var m map[string]any
+			if err := json.Unmarshal(in.PreviewsBaseConfig, &m); err != nil || m == nil {
+				return out, validationError("previews_base_config must be an object")
+			}
+			if env, present := m["env"]; present && env != nil {
+				if _, isObj := env.(map[string]any); !isObj {
+					return out, validationError("previews_base_config.env must be an object keyed by binding name")
+				}
+			}
+			out.previewsBase = m
+		}
 	}
 	if in.TailConsumers != nil {
 		tcs := []string{}
@@ -287,6 +308,8 @@ type workerOut struct {
 	CreatedOn     string            `json:"created_on"`
 	UpdatedOn     string            `json:"updated_on"`
 	DeployedOn    *string           `json:"deployed_on"`
+	// PreviewsBaseConfig is left out when unset.
+	PreviewsBaseConfig map[string]any `json:"previews_base_config,omitempty"`
 }
 
 // workerReferences lists resources that depend on the Worker. The emulator has none of them,
@@ -313,6 +336,9 @@ func (w *worker) out() workerOut {
 		},
 		CreatedOn: formatTime(w.createdOn),
 		UpdatedOn: formatTime(w.updatedOn),
+	}
+	if w.previewsBase != nil {
+		o.PreviewsBaseConfig = publicBaseConfig(w.previewsBase)
 	}
 	for _, tc := range w.tailConsumers {
 		o.TailConsumers = append(o.TailConsumers, tailConsumer{Name: tc})

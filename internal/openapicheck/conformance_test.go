@@ -24,7 +24,7 @@ const (
 )
 
 // newChecked starts the emulator and returns a real client whose traffic is validated.
-func newChecked(t *testing.T) (*cloudflare.Client, *openapicheck.Transport) {
+func newChecked(t *testing.T) (*cloudflare.Client, *openapicheck.Transport, string) {
 	t.Helper()
 	checker, err := openapicheck.Default()
 	require.NoError(t, err)
@@ -36,7 +36,7 @@ func newChecked(t *testing.T) (*cloudflare.Client, *openapicheck.Transport) {
 	c, err := cloudflare.New(srv.URL+emulator.BasePath, token, account,
 		cloudflare.WithHTTPClient(&http.Client{Transport: tr}), cloudflare.WithMaxAttempts(1))
 	require.NoError(t, err)
-	return c, tr
+	return c, tr, srv.URL + emulator.BasePath
 }
 
 func module(name, content string) cloudflare.ModuleUpload {
@@ -67,7 +67,7 @@ func actionBindings() []json.RawMessage {
 // TestClientAndEmulatorConformToSchema runs every call the action makes with the real client
 // against the emulator and validates each request and response against the published schema.
 func TestClientAndEmulatorConformToSchema(t *testing.T) {
-	c, tr := newChecked(t)
+	c, tr, baseURL := newChecked(t)
 	ctx := context.Background()
 
 	sub, err := c.AccountSubdomain(ctx)
@@ -130,7 +130,84 @@ func TestClientAndEmulatorConformToSchema(t *testing.T) {
 	_, err = c.ListDeployments(ctx, w.Name)
 	require.NoError(t, err)
 
+	// Previews: the calls the previews mode makes.
+	p, err := c.CreatePreview(ctx, w.Name, "pr-7")
+	require.NoError(t, err)
+	require.Equal(t, "pr-7", p.Slug)
+	require.NotEmpty(t, p.URLs)
+	_, err = c.CreatePreview(ctx, w.Name, "pr-7") // 409, then read
+	require.NoError(t, err)
+	branch, err := c.CreatePreview(ctx, w.ID, "feature/x")
+	require.NoError(t, err)
+	got, err := c.GetPreview(ctx, w.Name, "feature/x") // by URL-encoded name
+	require.NoError(t, err)
+	require.Equal(t, branch.ID, got.ID)
+	_, err = c.GetPreview(ctx, w.Name, "missing")
+	require.True(t, cloudflare.IsNotFound(err), "%v", err)
+	pd, err := c.CreatePreviewDeployment(ctx, w.Name, p.Slug, cloudflare.PreviewDeploymentInput{
+		MainModule:         "index.js",
+		Modules:            []cloudflare.ModuleUpload{module("index.js", "export default {}")},
+		CompatibilityDate:  "2026-09-01",
+		CompatibilityFlags: []string{"nodejs_compat"},
+		Bindings:           actionBindings()[:9], // no assets binding: this deployment has no assets
+		Annotations: map[string]string{
+			cloudflare.AnnotationTag: "sha-1", cloudflare.AnnotationMessage: "first",
+			cloudflare.AnnotationCommitSHA: strings.Repeat("a", 40), cloudflare.AnnotationPullRequestNumber: "7",
+			cloudflare.AnnotationPullRequestTitle: "Add things", cloudflare.AnnotationPullRequestURL: "https://github.com/o/r/pull/7",
+			cloudflare.AnnotationRepositoryURL: "https://github.com/o/r",
+		},
+		Limits: json.RawMessage(`{"cpu_ms":50}`),
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, pd.URLs)
+	foundPD, err := c.FindPreviewDeploymentByTag(ctx, w.Name, p.ID, "sha-1")
+	require.NoError(t, err)
+	require.Equal(t, pd.ID, foundPD.ID)
+
+	// Emulator endpoints the action does not call, checked with plain requests.
+	raw := &http.Client{Transport: tr}
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/previews?per_page=1&page=2&order_by=name&order=asc", ""},
+		{"GET", "/previews?slug=pr", ""},
+		{"GET", "/previews/pr-7/deployments?per_page=5", ""},
+		{"GET", "/previews/pr-7/deployments/latest?include=modules", ""},
+		{"GET", "/previews/pr-7/deployments/" + pd.ID[:8], ""},
+		{"PATCH", "/previews/pr-7/deployments/latest", `{"compatibility_flags":[]}`},
+		{"PATCH", "/previews/feature-x", `{"name":"feature/x","tags":["branch"],"logpush":false,"observability":{"enabled":false},"tail_consumers":[]}`},
+		{"PUT", "/previews/feature-x", `{"name":"feature/x","tags":[],"logpush":false,"observability":{"enabled":false},"tail_consumers":[]}`},
+		{"DELETE", "/previews/pr-7/deployments/" + pd.ID, ""},
+		{"GET", "/previews/pr-7/deployments/" + pd.ID, ""}, // 404 envelope
+	} {
+		req, err := http.NewRequest(r.method, baseURL+"/accounts/"+account+"/workers/workers/"+w.Name+r.path, strings.NewReader(r.body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if r.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := raw.Do(req)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+	}
+
+	deleted, err := c.DeletePreview(ctx, w.Name, "pr-7")
+	require.NoError(t, err)
+	require.True(t, deleted)
+	deleted, err = c.DeletePreview(ctx, w.Name, "pr-7")
+	require.NoError(t, err)
+	require.False(t, deleted)
+
 	assertConforms(t, tr, []string{
+		"GET /accounts/{account_id}/workers/workers/{worker_id}/previews",
+		"POST /accounts/{account_id}/workers/workers/{worker_id}/previews",
+		"GET /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}",
+		"PATCH /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}",
+		"PUT /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}",
+		"DELETE /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}",
+		"GET /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments",
+		"POST /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments",
+		"PATCH /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments/latest",
+		"GET /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments/{deployment_id}",
+		"DELETE /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments/{deployment_id}",
 		"GET /accounts/{account_id}/workers/subdomain",
 		"GET /accounts/{account_id}/workers/workers/{worker_id}",
 		"POST /accounts/{account_id}/workers/workers",

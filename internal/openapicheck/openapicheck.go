@@ -29,6 +29,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -213,8 +214,14 @@ func hasAnnotation(v any, schemas map[string]any, drop string, depth int) bool {
 
 // Operation names the documented operation that matches method and path (after APIPrefix), or
 // returns an error when no file documents it.
-func (c *Checker) route(method, path string, forResponse bool) (*routers.Route, map[string]string, error) {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
+func (c *Checker) route(method, escapedPath string, forResponse bool) (*routers.Route, map[string]string, error) {
+	path := escapedPath
+	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	for i, s := range segs {
+		if d, err := url.PathUnescape(s); err == nil {
+			segs[i] = d
+		}
+	}
 	var best *routers.Route
 	var bestParams map[string]string
 	bestScore := -1
@@ -374,8 +381,9 @@ func (t *Transport) add(e Exchange) {
 
 func cloneWithBody(req *http.Request, body []byte) *http.Request {
 	r := req.Clone(context.Background())
-	r.URL.Path, _ = strings.CutPrefix(req.URL.Path, APIPrefix)
-	r.URL.RawPath = ""
+	esc, _ := strings.CutPrefix(req.URL.EscapedPath(), APIPrefix)
+	r.URL.Path, _ = url.PathUnescape(esc)
+	r.URL.RawPath = esc
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if body == nil {
 		r.Body = http.NoBody
@@ -386,7 +394,7 @@ func cloneWithBody(req *http.Request, body []byte) *http.Request {
 // CheckRequest validates a request whose body is body.
 func (c *Checker) CheckRequest(req *http.Request, body []byte) error {
 	r := cloneWithBody(req, body)
-	route, params, err := c.route(r.Method, r.URL.Path, false)
+	route, params, err := c.route(r.Method, r.URL.EscapedPath(), false)
 	if err != nil {
 		return err
 	}
@@ -441,7 +449,7 @@ func checkMultipart(route *routers.Route, body []byte, boundary string) error {
 // path template too.
 func (c *Checker) CheckResponse(req *http.Request, reqBody []byte, status int, h http.Header, body []byte) (string, error) {
 	r := cloneWithBody(req, reqBody)
-	route, params, err := c.route(r.Method, r.URL.Path, true)
+	route, params, err := c.route(r.Method, r.URL.EscapedPath(), true)
 	if err != nil {
 		return "", err
 	}

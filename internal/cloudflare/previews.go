@@ -1,0 +1,308 @@
+package cloudflare
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Worker Previews and Preview Deployments are beta at Cloudflare: the calls
+// below decode only the fields the action needs and ignore the rest, so that
+// additions to the API do not break them (docs/cloudflare-previews.md).
+
+// Annotation keys of Preview Deployments besides workers/tag and
+// workers/message: the CI context of the deployment.
+const (
+	AnnotationCommitSHA         = "workers/commit_sha"
+	AnnotationPullRequestNumber = "workers/pull_request_number"
+	AnnotationPullRequestTitle  = "workers/pull_request_title"
+	AnnotationPullRequestURL    = "workers/pull_request_url"
+	AnnotationRepositoryURL     = "workers/repository_url"
+)
+
+// previewDeploymentsPerPage is the largest page size the schema allows.
+const previewDeploymentsPerPage = 100
+
+// Preview is a named preview environment of a Worker.
+type Preview struct {
+	// ID is the 32-hex Preview ID.
+	ID string `json:"id"`
+	// Slug is the immutable URL-safe identifier derived from the name.
+	Slug string `json:"slug"`
+	// Name is the Preview's name, for example pr-42.
+	Name string `json:"name"`
+	// URLs always serve the Preview's latest deployment.
+	URLs []string `json:"urls"`
+	// CreatedOn is when the Preview was created.
+	CreatedOn time.Time `json:"created_on"`
+	// DeployedOn is when it was last deployed; nil if never.
+	DeployedOn *time.Time `json:"deployed_on"`
+}
+
+// PreviewDeployment is one immutable deployment of a Preview.
+type PreviewDeployment struct {
+	// ID is the deployment's UUID.
+	ID string `json:"id"`
+	// Number counts the Preview's deployments from 1.
+	Number int `json:"number"`
+	// CreatedOn is when the deployment was made.
+	CreatedOn time.Time `json:"created_on"`
+	// URLs always reach this deployment.
+	URLs []string `json:"urls"`
+	// Annotations holds workers/tag, workers/message and the CI annotations.
+	Annotations Annotations `json:"annotations"`
+}
+
+// Tag returns the deployment's workers/tag annotation.
+func (d *PreviewDeployment) Tag() string { return d.Annotations[AnnotationTag] }
+
+// PreviewDeploymentInput is the body of Create Preview Deployment.
+type PreviewDeploymentInput struct {
+	// MainModule, Modules, CompatibilityDate, CompatibilityFlags, Bindings,
+	// Annotations and Assets are as in VersionInput.
+	MainModule         string
+	Modules            []ModuleUpload
+	CompatibilityDate  string
+	CompatibilityFlags []string
+	Bindings           []json.RawMessage
+	Annotations        map[string]string
+	Assets             json.RawMessage
+	// Limits and Placement are objects in the API's format; nil leaves them out.
+	Limits    json.RawMessage
+	Placement json.RawMessage
+}
+
+type previewDeploymentMeta struct {
+	MainModule         string            `json:"main_module,omitempty"`
+	CompatibilityDate  string            `json:"compatibility_date,omitempty"`
+	CompatibilityFlags []string          `json:"compatibility_flags,omitempty"`
+	Bindings           []json.RawMessage `json:"bindings"`
+	Annotations        map[string]string `json:"annotations,omitempty"`
+	Assets             json.RawMessage   `json:"assets,omitempty"`
+	Limits             json.RawMessage   `json:"limits,omitempty"`
+	Placement          json.RawMessage   `json:"placement,omitempty"`
+}
+
+func (c *Client) previewPath(worker string, rest ...string) string {
+	return c.accountPath(append([]string{"workers", "workers", worker, "previews"}, rest...)...)
+}
+
+// GetPreview returns a Worker's Preview by ID, slug or name. Use IsNotFound
+// on the error to detect a missing Preview (or Worker).
+//
+// API: GET /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}.
+func (c *Client) GetPreview(ctx context.Context, worker, preview string) (*Preview, error) {
+	if worker == "" || preview == "" {
+		return nil, errors.New("failed to get preview: the worker or preview name is empty")
+	}
+	var p Preview
+	err := c.do(ctx, &call{method: http.MethodGet, path: c.previewPath(worker, preview), out: &p})
+	if err != nil {
+		return nil, fmt.Errorf("failed to get preview %q of worker %q: %w", preview, worker, err)
+	}
+	return &p, nil
+}
+
+// CreatePreview creates the Preview called name. A Preview of that name that
+// exists already (HTTP 409, for example made by a parallel run) is returned
+// instead; after an attempt with an unknown outcome the Preview is looked up
+// by name before anything is re-sent.
+//
+// API: POST /accounts/{account_id}/workers/workers/{worker_id}/previews.
+func (c *Client) CreatePreview(ctx context.Context, worker, name string) (*Preview, error) {
+	if worker == "" || name == "" {
+		return nil, errors.New("failed to create preview: the worker or preview name is empty")
+	}
+	// The schema requires tags, logpush, observability and tail_consumers;
+	// they are sent with Cloudflare's defaults.
+	body, err := json.Marshal(map[string]any{
+		"name": name, "tags": []string{}, "logpush": false,
+		"observability": defaultObservability, "tail_consumers": []struct{}{},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create preview %q: %w", name, err)
+	}
+	var p Preview
+	lookup := func(ctx context.Context) (bool, error) {
+		got, err := c.GetPreview(ctx, worker, name)
+		if IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		p = *got
+		return true, nil
+	}
+	err = c.do(ctx, &call{
+		method: http.MethodPost,
+		path:   c.previewPath(worker),
+		body:   jsonBody(body),
+		out:    &p,
+		write:  true,
+		check:  lookup,
+	})
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusConflict && !ae.HasCode(CodeConcurrentModification) {
+		c.logf("preview %q of worker %q exists already (HTTP 409); reading it", name, worker)
+		return c.GetPreview(ctx, worker, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("failed to create preview %q of worker %q: %w", name, worker, err)
+	}
+	return &p, nil
+}
+
+// DeletePreview deletes a Preview with its deployments. A Preview that does
+// not exist is not an error: deleted reports whether this call removed it.
+// After an attempt with an unknown outcome the Preview is looked up: gone
+// means done.
+//
+// API: DELETE /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}.
+func (c *Client) DeletePreview(ctx context.Context, worker, preview string) (deleted bool, err error) {
+	if worker == "" || preview == "" {
+		return false, errors.New("failed to delete preview: the worker or preview name is empty")
+	}
+	gone := func(ctx context.Context) (bool, error) {
+		_, err := c.GetPreview(ctx, worker, preview)
+		if IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	err = c.do(ctx, &call{method: http.MethodDelete, path: c.previewPath(worker, preview), write: true, check: gone})
+	if IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("failed to delete preview %q of worker %q: %w", preview, worker, err)
+	}
+	return true, nil
+}
+
+// ListPreviewDeployments returns one page (1-based) of a Preview's
+// deployments; 0 leaves page or perPage to the server.
+//
+// API: GET /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments.
+func (c *Client) ListPreviewDeployments(ctx context.Context, worker, preview string, page, perPage int) ([]PreviewDeployment, error) {
+	ds, _, err := c.listPreviewDeployments(ctx, worker, preview, page, perPage)
+	if err != nil {
+		return nil, fmt.Errorf("failed to list deployments of preview %q of worker %q: %w", preview, worker, err)
+	}
+	return ds, nil
+}
+
+func (c *Client) listPreviewDeployments(ctx context.Context, worker, preview string, page, perPage int) ([]PreviewDeployment, resultInfo, error) {
+	q := url.Values{}
+	if page > 0 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	if perPage > 0 {
+		q.Set("per_page", strconv.Itoa(perPage))
+	}
+	var ds []PreviewDeployment
+	var info resultInfo
+	err := c.do(ctx, &call{
+		method: http.MethodGet,
+		path:   c.previewPath(worker, preview, "deployments"),
+		query:  q,
+		out:    &ds,
+		info:   &info,
+	})
+	return ds, info, err
+}
+
+// FindPreviewDeploymentByTag returns the Preview's deployment whose
+// workers/tag is tag, or nil, nil when there is none (or no such Preview).
+func (c *Client) FindPreviewDeploymentByTag(ctx context.Context, worker, preview, tag string) (*PreviewDeployment, error) {
+	if tag == "" {
+		return nil, errors.New("failed to find preview deployment: the tag is empty")
+	}
+	prevFirst := ""
+	for page := 1; page <= maxVersionPages; page++ {
+		ds, info, err := c.listPreviewDeployments(ctx, worker, preview, page, previewDeploymentsPerPage)
+		if IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("failed to find deployment of preview %q with tag %q: %w", preview, tag, err)
+		}
+		if len(ds) == 0 || ds[0].ID == prevFirst {
+			return nil, nil
+		}
+		for i := range ds {
+			if ds[i].Tag() == tag {
+				return &ds[i], nil
+			}
+		}
+		prevFirst = ds[0].ID
+		perPage := previewDeploymentsPerPage
+		if info.PerPage > 0 {
+			perPage = info.PerPage
+		}
+		if len(ds) < perPage || (info.TotalPages > 0 && page >= info.TotalPages) {
+			return nil, nil
+		}
+	}
+	return nil, fmt.Errorf("failed to find deployment of preview %q with tag %q: stopped after %d pages", preview, tag, maxVersionPages)
+}
+
+// CreatePreviewDeployment deploys code and configuration to a Preview. The
+// body is streamed. As with CreateVersion, an attempt with an unknown outcome
+// is resolved by looking the deployment up by its workers/tag before anything
+// is re-sent; without a tag nothing is re-sent.
+//
+// API: POST /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments.
+func (c *Client) CreatePreviewDeployment(ctx context.Context, worker, preview string, in PreviewDeploymentInput) (*PreviewDeployment, error) {
+	if err := validateVersionInput(VersionInput{MainModule: in.MainModule, Modules: in.Modules}); err != nil {
+		return nil, fmt.Errorf("failed to create deployment of preview %q: %w", preview, err)
+	}
+	bindings := in.Bindings
+	if bindings == nil {
+		// An empty list, not an omitted field: the Preview must not fall back to
+		// the Worker's preview base config for bindings the configuration does
+		// not declare.
+		bindings = []json.RawMessage{}
+	}
+	meta, err := json.Marshal(previewDeploymentMeta{
+		MainModule:         in.MainModule,
+		CompatibilityDate:  in.CompatibilityDate,
+		CompatibilityFlags: in.CompatibilityFlags,
+		Bindings:           bindings,
+		Annotations:        in.Annotations,
+		Assets:             in.Assets,
+		Limits:             in.Limits,
+		Placement:          in.Placement,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to create deployment of preview %q: bindings, assets, limits or placement are not valid JSON: %w", preview, err)
+	}
+	var d PreviewDeployment
+	cl := &call{
+		method: http.MethodPost,
+		path:   c.previewPath(worker, preview, "deployments"),
+		body:   &versionBody{meta: meta, modules: in.Modules},
+		out:    &d,
+		write:  true,
+	}
+	if tag := in.Annotations[AnnotationTag]; tag != "" {
+		cl.check = func(ctx context.Context) (bool, error) {
+			found, err := c.FindPreviewDeploymentByTag(ctx, worker, preview, tag)
+			if err != nil || found == nil {
+				return false, err
+			}
+			c.logf("found preview deployment %s with tag %q created by an earlier attempt", found.ID, tag)
+			d = *found
+			return true, nil
+		}
+	}
+	if err := c.do(ctx, cl); err != nil {
+		return nil, fmt.Errorf("failed to create deployment of preview %q of worker %q: %w", preview, worker, err)
+	}
+	return &d, nil
+}
