@@ -56,6 +56,43 @@ type PreviewDeployment struct {
 	URLs []string `json:"urls"`
 	// Annotations holds workers/tag, workers/message and the CI annotations.
 	Annotations Annotations `json:"annotations"`
+	// MainModule, CompatibilityDate, CompatibilityFlags and Bindings are the
+	// deployment's settings (secret values omitted).
+	MainModule         string            `json:"main_module"`
+	CompatibilityDate  string            `json:"compatibility_date"`
+	CompatibilityFlags []string          `json:"compatibility_flags"`
+	Bindings           []json.RawMessage `json:"bindings"`
+	// Modules are filled only by GetPreviewDeployment with includeModules.
+	Modules []ModuleContent `json:"modules"`
+}
+
+// AsVersion returns the deployment's content as a Version, for comparing it
+// with a build the way versions are compared.
+func (d *PreviewDeployment) AsVersion() *Version {
+	return &Version{ID: d.ID, Number: d.Number, CreatedOn: d.CreatedOn, URLs: d.URLs, Annotations: d.Annotations,
+		MainModule: d.MainModule, CompatibilityDate: d.CompatibilityDate, CompatibilityFlags: d.CompatibilityFlags,
+		Bindings: d.Bindings, Modules: d.Modules}
+}
+
+// GetPreviewDeployment returns one deployment of a Preview: a UUID, a prefix
+// of at least 8 characters, or "latest". With includeModules the modules'
+// content is returned too.
+//
+// API: GET /accounts/{account_id}/workers/workers/{worker_id}/previews/{preview_id}/deployments/{deployment_id}.
+func (c *Client) GetPreviewDeployment(ctx context.Context, worker, preview, id string, includeModules bool) (*PreviewDeployment, error) {
+	if id == "" {
+		return nil, fmt.Errorf("failed to get deployment of preview %q: the deployment ID is empty", preview)
+	}
+	var q url.Values
+	if includeModules {
+		q = url.Values{"include": {"modules"}}
+	}
+	var d PreviewDeployment
+	err := c.do(ctx, &call{method: http.MethodGet, path: c.previewPath(worker, preview, "deployments", id), query: q, out: &d})
+	if err != nil {
+		return nil, fmt.Errorf("failed to get deployment %q of preview %q of worker %q: %w", id, preview, worker, err)
+	}
+	return &d, nil
 }
 
 // Tag returns the deployment's workers/tag annotation.

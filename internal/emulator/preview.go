@@ -471,8 +471,8 @@ func (s *Server) addPreviewDeployment(rc *reqCtx, w *worker, p *preview, req map
 		return rep
 	}
 	v.assetManifest = manifest
-	if slices.ContainsFunc(v.bindings, func(b map[string]any) bool { return b["type"] == "inherit" }) {
-		return validationError("inherit bindings are not supported in Preview deployments")
+	if v.bindings, rep = resolvePreviewInherits(p, v.bindings); rep != nil {
+		return rep
 	}
 	annotations := map[string]string{}
 	if raw, isObj := req["annotations"].(map[string]any); isObj {
@@ -500,6 +500,39 @@ func (s *Server) addPreviewDeployment(rc *reqCtx, w *worker, p *preview, req map
 	p.deployments = append(p.deployments, d)
 	p.deployedOn, p.updatedOn = now, now
 	return ok(s.previewDeploymentOut(w, p, d, false))
+}
+
+// resolvePreviewInherits replaces inherit bindings by the binding of that name (or old_name)
+// in the Preview's latest deployment; version_id is not meaningful for a Preview and is
+// ignored (inferred: the Preview API does not document inherit).
+func resolvePreviewInherits(p *preview, bs []map[string]any) ([]map[string]any, *reply) {
+	out := make([]map[string]any, 0, len(bs))
+	for _, b := range bs {
+		if b["type"] != "inherit" {
+			out = append(out, b)
+			continue
+		}
+		name := b["name"].(string)
+		from := name
+		if old, _ := b["old_name"].(string); old != "" {
+			from = old
+		}
+		var src map[string]any
+		if n := len(p.deployments); n > 0 {
+			for _, x := range p.deployments[n-1].v.bindings {
+				if x["name"] == from {
+					src = x
+				}
+			}
+		}
+		if src == nil {
+			return nil, validationError("Binding %q inherits %q, which the Preview's latest deployment does not have", name, from)
+		}
+		c := deepCopyJSON(src)
+		c["name"] = name
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 func anyMap(m map[string]string) map[string]any {

@@ -67,6 +67,7 @@ type Config struct {
 	Rollout RolloutConfig
 	GitHub  GitHubConfig
 	Project ProjectConfig
+	Preview PreviewConfig
 }
 
 // loader gives the feature files the helpers of Load.
@@ -218,6 +219,7 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	c.loadRollout(ld)
 	c.loadGitHub(ld)
 	c.loadProject(ld)
+	c.loadPreviews(ld)
 
 	return c, errors.Join(errs...)
 }

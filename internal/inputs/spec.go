@@ -54,6 +54,9 @@ var specs = []spec{
 	{"github-environment", kindString, ""},
 	{"assets-directory", kindString, ""},
 	{"upload-source-maps", kindString, ""},
+	{"preview", kindString, "auto"},
+	{"preview-name", kindString, ""},
+	{"delete-preview", kindBool, "true"},
 	{"dry-run", kindBool, "false"},
 }
 

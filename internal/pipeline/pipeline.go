@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
 	"github.com/workers-deploy/workers-deploy/internal/bundle"
 	"github.com/workers-deploy/workers-deploy/internal/gates"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
@@ -76,7 +77,14 @@ type Result struct {
 	VersionID     string
 	VersionNumber int
 	VersionReused bool
-	PreviewURL    string
+	// PreviewURL is what a reviewer should open: the Preview's URL in previews
+	// mode, the version's first preview URL otherwise.
+	PreviewURL string
+	// CommitURL always serves exactly this run's code: the Preview
+	// Deployment's URL in previews mode, the version URL otherwise.
+	CommitURL string
+	// Preview is set in previews mode and on a closed pull request (previews.go).
+	Preview *PreviewInfo
 
 	Deployed           bool
 	DeploymentID       string
@@ -117,6 +125,10 @@ type settings struct {
 	live *liveMemo
 	// migrations is the version's migrations object, nil for none (migrations.go).
 	migrations json.RawMessage
+	// previews is the configuration's `previews` block, nil without one;
+	// topBindings are the top level's bindings (previews.go).
+	previews    *wrangler.Previews
+	topBindings []bindings.Binding
 }
 
 // Run performs one run of the action.
@@ -129,6 +141,9 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		deps.Observer = NopObserver{}
 	}
 	deps.live = &liveMemo{}
+	if ev.IsPullRequest() && ev.Payload.Action == "closed" && !cfg.Rollout.Promote() {
+		return res, closedPullRequest(ctx, cfg, ev, deps, res)
+	}
 	if reason := ev.SkipReason(); reason != "" {
 		res.Skipped = reason
 		deps.Log.Noticef("%s", reason)
@@ -143,6 +158,12 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		return res, err
 	}
 	st.live = deps.live
+	preview := previewName(cfg, ev, st.previews != nil)
+	if preview != "" {
+		if err := applyPreviewSettings(cfg, deps, st); err != nil {
+			return res, err
+		}
+	}
 	res.WorkerName, res.CompatibilityDate, res.CompatibilityFlags, res.ConfigFile = st.worker, st.compatDate, st.compatFl, st.configPath
 	res.Bindings = bindingInfo(st.project.bindings)
 	if inputs.IsWorkerID(st.worker) {
@@ -182,6 +203,9 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	}
 	logBundle(deps.Log, res)
 
+	if preview != "" {
+		return res, runPreview(ctx, cfg, ev, deps, st, b, res, preview)
+	}
 	if cfg.DryRun {
 		return res, dryRun(ctx, cfg, deps, st, b, res)
 	}
@@ -210,6 +234,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	res.VersionID, res.VersionNumber, res.VersionReused = v.ID, v.Number, reused
 	if len(v.URLs) > 0 {
 		res.PreviewURL = v.URLs[0]
+		res.CommitURL = v.URLs[0]
 	}
 	if reused {
 		deps.Log.Infof("Reused version %s (#%d): it already has tag %q and the same content", v.ID, v.Number, res.Tag)

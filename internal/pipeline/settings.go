@@ -117,6 +117,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, scope settingsScope) (*setti
 		}
 		st.project.worker = wc.Worker
 		st.project.version = wc.Version
+		st.previews, st.topBindings = wc.Previews, wc.Bindings
 	}
 	if cfg.WranglerEnv != "" && wc == nil {
 		return nil, &inputs.Error{Input: "wrangler-env", Err: fmt.Errorf("environment %q needs a wrangler configuration, and none was found in %s (input `config`)", cfg.WranglerEnv, cfg.WorkingDirectory)}

@@ -39,7 +39,17 @@ func Outputs(r *pipeline.Result) []Output {
 		{"previous-version-id", r.PreviousVersionID},
 		{"rolled-back", strconv.FormatBool(r.RolledBack)},
 		{"comment-url", r.CommentURL},
+		{"commit-url", r.CommitURL},
+		{"preview-id", previewField(r, func(p *pipeline.PreviewInfo) string { return p.ID })},
+		{"preview-deployment-id", previewField(r, func(p *pipeline.PreviewInfo) string { return p.DeploymentID })},
 	}
+}
+
+func previewField(r *pipeline.Result, f func(*pipeline.PreviewInfo) string) string {
+	if r.Preview == nil {
+		return ""
+	}
+	return f(r.Preview)
 }
 
 func intOrEmpty(n int) string {

@@ -145,9 +145,9 @@ func TestOutputs(t *testing.T) {
 	assert.Equal(t, map[string]string{
 		"worker-id": "w", "worker-name": "n", "version-id": "v", "version-number": "2", "version-reused": "false",
 		"preview-url": "", "deployment-id": "d", "deployed-percentage": "100", "previous-version-id": "",
-		"rolled-back": "false", "comment-url": "",
+		"rolled-back": "false", "comment-url": "", "commit-url": "", "preview-id": "", "preview-deployment-id": "",
 	}, m)
-	assert.Len(t, got, 11, "every output of product.md")
+	assert.Len(t, got, 14, "every output of product.md but result")
 }
 
 func TestAdvice(t *testing.T) {

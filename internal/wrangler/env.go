@@ -107,6 +107,7 @@ var applied = map[string]bool{
 	"name": true, "main": true, "compatibility_date": true, "compatibility_flags": true,
 	"assets": true, "observability": true, "logpush": true, "tags": true, "workers_dev": true, "preview_urls": true,
 	"migrations": true, "placement": true, "limits": true, "cache": true, "tail_consumers": true,
+	"previews": true,
 }
 
 // ignoredKeys lists the effective keys the action does not apply, sorted.

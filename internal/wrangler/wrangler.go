@@ -60,6 +60,8 @@ type Config struct {
 	UploadSourceMaps *bool
 	// Site is true when the configuration uses Workers Sites (`site`).
 	Site bool
+	// Previews is the `previews` block, nil when absent (previews.go).
+	Previews *Previews
 }
 
 // Assets is the `assets` section (cloudflare-api.md §6.1, §8).
@@ -300,6 +302,9 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	}
 	c.Bindings = slices.DeleteFunc(merged, func(b bindings.Binding) bool { return unresolved[b.Name] })
 	c.Resources = p.resources
+	if c.Previews, err = parsePreviews(eff, envPrefix(env)); err != nil {
+		return nil, err
+	}
 	c.Ignored = ignoredKeys(eff)
 	return c, nil
 }

@@ -1,0 +1,252 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/emulator"
+)
+
+// maxPreviewRequests is the budget of Cloudflare requests per pull-request commit in
+// previews mode (BENCHMARKS.md).
+const maxPreviewRequests = 5
+
+const previewSecret = "preview-s3cret-VALUE-42"
+
+// previewsConfig has production vars and a KV binding at the top level and its own vars in
+// the previews block, which Previews must use alone.
+const previewsConfig = `{
+  "name": "shop",
+  "compatibility_date": "2025-09-01",
+  "vars": {"STAGE": "production", "PROD_ONLY": "yes"},
+  "kv_namespaces": [{"binding": "CACHE", "id": "0123456789abcdef0123456789abcdef"}],
+  "previews": {"vars": {"STAGE": "preview"}, "compatibility_flags": ["nodejs_compat"]}
+}`
+
+// prPayload copies a real pull_request payload from testdata/events and changes the head
+// commit and, for a fork, the head repository.
+func prPayload(t *testing.T, fixture, headSHA, headRepo string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "events", fixture))
+	require.NoError(t, err)
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal(data, &ev))
+	pr := ev["pull_request"].(map[string]any)
+	head := pr["head"].(map[string]any)
+	head["sha"] = headSHA
+	if headRepo != "" {
+		head["repo"].(map[string]any)["full_name"] = headRepo
+		head["repo"].(map[string]any)["fork"] = true
+	}
+	out, err := json.Marshal(ev)
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), fixture)
+	require.NoError(t, os.WriteFile(p, out, 0o644))
+	return p
+}
+
+// previewRun runs one pull_request event in previews mode and returns the run with the
+// Cloudflare requests it made.
+func previewRun(t *testing.T, cf *cloudflare, gh *fakeGitHub, ws, payload string, inputs map[string]string) (*run, []emulator.RequestRecord) {
+	t.Helper()
+	in := map[string]string{"secrets": "API_KEY", "comment": "false"}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	j := prJob(t, cf, gh, ws, "pull_request.00.opened.json", in)
+	j.Payload = payload
+	j.Env["API_KEY"] = previewSecret
+	cf.ResetRequests()
+	r := j.exec(t, ctxFor(t))
+	assertNothingLeaked(t, gh, r)
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") { // masking it is how it stays out of the log
+			assert.NotContains(t, l, previewSecret)
+		}
+	}
+	assert.NotContains(t, r.Summary, previewSecret)
+	for k, v := range r.Outputs {
+		assert.NotContains(t, v, previewSecret, k)
+	}
+	return r, cf.Requests()
+}
+
+func bindingsByName(bs []map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, b := range bs {
+		out[b["name"].(string)] = b
+	}
+	return out
+}
+
+// TestPreviewsPullRequestLifecycle follows one pull request through opened, a rerun,
+// synchronize, closed (twice) and reopened, with real payloads.
+func TestPreviewsPullRequestLifecycle(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	shaA, shaB := strings.Repeat("a", 40), strings.Repeat("b", 40)
+
+	// opened: the Preview pr-2 is created with its first deployment.
+	r, reqs := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", shaA, ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	assert.LessOrEqual(t, len(reqs), maxPreviewRequests, "requests on the first commit: %v", reqs)
+	t.Logf("requests, first commit: %d", len(reqs))
+	previews := cf.Previews("shop")
+	require.Len(t, previews, 1)
+	p := previews[0]
+	assert.Equal(t, "pr-2", p.Name)
+	require.Len(t, p.Deployments, 1)
+	d := p.Deployments[0]
+	assert.Equal(t, p.ID, r.Outputs["preview-id"])
+	assert.Equal(t, d.ID, r.Outputs["preview-deployment-id"])
+	assert.Equal(t, "https://pr-2-shop.acme.workers.dev", r.Outputs["preview-url"])
+	assert.Equal(t, "https://"+d.ID[:8]+"-pr-2-shop.acme.workers.dev", r.Outputs["commit-url"])
+	assert.Empty(t, r.Outputs["version-id"])
+	// The previews block's vars, not the top level's; the secret; the CI annotations.
+	bs := bindingsByName(d.Bindings)
+	assert.Equal(t, "preview", bs["STAGE"]["text"])
+	assert.NotContains(t, bs, "PROD_ONLY")
+	assert.NotContains(t, bs, "CACHE")
+	assert.Equal(t, previewSecret, bs["API_KEY"]["text"])
+	assert.Equal(t, "secret_text", bs["API_KEY"]["type"])
+	assert.Equal(t, []string{"nodejs_compat"}, d.CompatibilityFlags)
+	assert.Equal(t, shaA, d.Annotations["workers/commit_sha"])
+	assert.Equal(t, "2", d.Annotations["workers/pull_request_number"])
+	assert.Equal(t, "https://github.com/Codertocat/Hello-World/pull/2", d.Annotations["workers/pull_request_url"])
+	assert.Equal(t, "https://github.com/octo/shop", d.Annotations["workers/repository_url"])
+	assert.NotEmpty(t, d.Annotations["workers/pull_request_title"])
+	assert.Equal(t, shaA, d.Annotations["workers/tag"])
+
+	// A rerun of the same commit reuses the deployment.
+	r, reqs = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", shaA, ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	assert.LessOrEqual(t, len(reqs), maxPreviewRequests, "requests on a rerun: %v", reqs)
+	t.Logf("requests, rerun: %d", len(reqs))
+	assert.Equal(t, d.ID, r.Outputs["preview-deployment-id"])
+	assert.Len(t, cf.Previews("shop")[0].Deployments, 1)
+
+	// synchronize: a new commit, a new deployment on the same Preview.
+	r, reqs = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", shaB, ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	assert.LessOrEqual(t, len(reqs), maxPreviewRequests, "requests on a new commit: %v", reqs)
+	t.Logf("requests, next commit: %d", len(reqs))
+	previews = cf.Previews("shop")
+	require.Len(t, previews, 1, "one Preview per pull request")
+	require.Len(t, previews[0].Deployments, 2, "one deployment per commit")
+	assert.Equal(t, previews[0].Deployments[1].ID, r.Outputs["preview-deployment-id"])
+	assert.Equal(t, "https://pr-2-shop.acme.workers.dev", r.Outputs["preview-url"], "the Preview URL is stable")
+
+	// No production version or deployment was touched by any of these runs.
+	assert.Empty(t, cf.Versions("shop"))
+	assert.Empty(t, cf.Deployments("shop"))
+
+	// closed deletes the Preview; a second closed finds none and is fine.
+	for i := range 2 {
+		r, reqs = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.03.closed.json", shaB, ""), nil)
+		require.Equal(t, 0, r.Code, r.Stdout)
+		assert.Empty(t, cf.Previews("shop"))
+		assert.LessOrEqual(t, len(reqs), 2, "closed #%d: %v", i+1, reqs)
+	}
+	assert.Contains(t, r.Stdout, "nothing to delete")
+
+	// reopened: a fresh Preview.
+	r, _ = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.18.reopened.json", shaB, ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	require.Len(t, cf.Previews("shop"), 1)
+	assert.NotEqual(t, p.ID, r.Outputs["preview-id"])
+	assert.Empty(t, cf.Versions("shop"))
+}
+
+// TestPreviewsFromFork: a pull request from a fork gets its Preview like any other (the
+// workflow decides whether a fork's run has the token).
+func TestPreviewsFromFork(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.12.opened.json", strings.Repeat("c", 40), "someone/Hello-World"), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	require.Len(t, cf.Previews("shop"), 1)
+	assert.Equal(t, strings.Repeat("c", 40), cf.Previews("shop")[0].Deployments[0].Annotations["workers/commit_sha"])
+	assert.Empty(t, cf.Versions("shop"))
+}
+
+func TestPreviewsModeChoice(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name         string
+		config       string
+		inputs       map[string]string
+		wantPreviews bool
+	}{
+		{name: "auto with a previews block", config: previewsConfig, wantPreviews: true},
+		{name: "auto without a previews block", config: `{"name":"shop","compatibility_date":"2025-09-01"}`},
+		{name: "previews without a block", config: `{"name":"shop","compatibility_date":"2025-09-01"}`, inputs: map[string]string{"preview": "previews"}, wantPreviews: true},
+		{name: "versions despite a block", config: previewsConfig, inputs: map[string]string{"preview": "versions"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cf := newCloudflare(t)
+			gh := newFakeGitHub(t)
+			ws := workspace(t, "esm-multi")
+			write(t, ws, "wrangler.jsonc", []byte(tc.config))
+			r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("d", 40), ""), tc.inputs)
+			require.Equal(t, 0, r.Code, r.Stdout)
+			if tc.wantPreviews {
+				assert.Len(t, cf.Previews("shop"), 1)
+				assert.Empty(t, cf.Versions("shop"))
+				assert.NotEmpty(t, r.Outputs["preview-deployment-id"])
+			} else {
+				assert.Empty(t, cf.Previews("shop"))
+				assert.Len(t, cf.Versions("shop"), 1)
+				assert.Equal(t, r.Outputs["preview-url"], r.Outputs["commit-url"])
+				assert.Empty(t, r.Outputs["preview-id"])
+			}
+		})
+	}
+}
+
+// TestPreviewNameOnPush maintains a branch Preview from a push, without a production version.
+func TestPreviewNameOnPush(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	r := pushJob(t, cf, ws, map[string]string{"preview-name": "feature/login"}).exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	ps := cf.Previews("shop")
+	require.Len(t, ps, 1)
+	assert.Equal(t, "feature/login", ps[0].Name)
+	assert.Equal(t, "https://feature-login-shop.acme.workers.dev", r.Outputs["preview-url"])
+	assert.Empty(t, cf.Versions("shop"))
+
+	r = pushJob(t, cf, ws, map[string]string{"preview-name": "feature/login", "deploy": "true"}).exec(t, ctxFor(t))
+	assert.Equal(t, 1, r.Code)
+	assert.Contains(t, strings.Join(r.errorTexts(), "\n"), "preview-name")
+}
+
+// TestPreviewsRefuseLongWorkerNames: Cloudflare allows at most 54 characters for a Worker
+// with Previews; the run stops before any write.
+func TestPreviewsRefuseLongWorkerNames(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	long := strings.Repeat("s", 55)
+	write(t, ws, "wrangler.jsonc", []byte(strings.Replace(previewsConfig, `"shop"`, `"`+long+`"`, 1)))
+	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("e", 40), ""), map[string]string{"worker": ""})
+	assert.Equal(t, 1, r.Code, r.Stdout)
+	assert.Contains(t, strings.Join(r.errorTexts(), "\n"), "54")
+	assert.Empty(t, cf.writes())
+}

@@ -1,0 +1,351 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/workers-deploy/workers-deploy/internal/assets"
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
+	"github.com/workers-deploy/workers-deploy/internal/bundle"
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+	"github.com/workers-deploy/workers-deploy/internal/ghevent"
+	"github.com/workers-deploy/workers-deploy/internal/inputs"
+	"github.com/workers-deploy/workers-deploy/internal/wrangler"
+)
+
+// Previews mode (docs/previews.md): a pull request gets one Worker Preview, and
+// each commit a Preview Deployment on it. Production versions and deployments
+// are never touched.
+
+// PreviewAPI is the part of Cloudflare's API the previews mode uses. Previews
+// are beta at Cloudflare.
+type PreviewAPI interface {
+	GetPreview(ctx context.Context, worker, preview string) (*cloudflare.Preview, error)
+	CreatePreview(ctx context.Context, worker, name string) (*cloudflare.Preview, error)
+	DeletePreview(ctx context.Context, worker, preview string) (bool, error)
+	ListPreviewDeployments(ctx context.Context, worker, preview string, page, perPage int) ([]cloudflare.PreviewDeployment, error)
+	GetPreviewDeployment(ctx context.Context, worker, preview, id string, includeModules bool) (*cloudflare.PreviewDeployment, error)
+	CreatePreviewDeployment(ctx context.Context, worker, preview string, in cloudflare.PreviewDeploymentInput) (*cloudflare.PreviewDeployment, error)
+}
+
+var _ PreviewAPI = (*cloudflare.Client)(nil)
+
+// maxPreviewWorkerName is Cloudflare's limit on the name of a Worker that uses
+// Previews (error 100315): "<preview>-<worker>" must fit a DNS label.
+const maxPreviewWorkerName = 54
+
+// earlierDeployments is how many deployments of the Preview one list read
+// returns: the latest (for reuse and carried secrets) and the earlier ones.
+const earlierDeployments = 11
+
+// PreviewInfo is what a previews-mode run did.
+type PreviewInfo struct {
+	// Name, ID and URL are the Preview's; URL always serves its latest deployment.
+	Name, ID, URL string
+	// Created is true when this run created the Preview.
+	Created bool
+	// DeploymentID, DeploymentNumber and DeploymentURL are this commit's deployment.
+	DeploymentID     string
+	DeploymentNumber int
+	DeploymentURL    string
+	// Reused is true when the latest deployment already held this commit's build.
+	Reused bool
+	// Earlier are the Preview's earlier deployments, newest first (at most 10).
+	Earlier []EarlierDeployment
+	// Deleted is set on a closed pull request: true when the Preview was
+	// removed, false when there was none.
+	Deleted bool
+}
+
+// EarlierDeployment is one earlier deployment of the Preview, for the comment.
+type EarlierDeployment struct {
+	Number    int
+	CommitSHA string
+	URL       string
+}
+
+// previewName returns the Preview this run works on, or "" for versions mode.
+// hasBlock says whether the configuration has a `previews` block.
+func previewName(cfg *inputs.Config, ev *ghevent.Context, hasBlock bool) string {
+	if cfg.Preview.Name != "" {
+		return cfg.Preview.Name
+	}
+	if !ev.IsPullRequest() || ev.PRNumber() == 0 {
+		return ""
+	}
+	switch cfg.Preview.Mode {
+	case inputs.PreviewPreviews:
+	case inputs.PreviewAuto:
+		if !hasBlock {
+			return ""
+		}
+	default:
+		return ""
+	}
+	return "pr-" + strconv.Itoa(ev.PRNumber())
+}
+
+// closedPullRequest handles a closed pull request: with `delete-preview` its
+// Preview is deleted whatever the mode of the checked-out configuration; a
+// missing Preview (or Worker) is fine.
+func closedPullRequest(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps, res *Result) error {
+	res.Skipped = ev.SkipReason()
+	if !cfg.Preview.Delete {
+		deps.Log.Noticef("%s", res.Skipped)
+		return nil
+	}
+	st, err := resolveSettings(cfg, deps, workerOnly)
+	if err != nil {
+		return err
+	}
+	name := cfg.Preview.Name
+	if name == "" {
+		name = "pr-" + strconv.Itoa(ev.PRNumber())
+	}
+	res.WorkerName = st.worker
+	res.Preview = &PreviewInfo{Name: name}
+	if cfg.DryRun {
+		deps.Log.Noticef("dry run: would delete Preview %q of Worker %s (pull request #%d closed)", name, st.worker, ev.PRNumber())
+		return nil
+	}
+	api, ok := deps.API.(PreviewAPI)
+	if !ok {
+		return errors.New("the Cloudflare client does not support Worker Previews")
+	}
+	deleted, err := api.DeletePreview(ctx, st.worker, name)
+	if err != nil {
+		return fmt.Errorf("pull request #%d was closed, but its Preview %q could not be deleted: %w", ev.PRNumber(), name, err)
+	}
+	res.Preview.Deleted = deleted
+	if deleted {
+		deps.Log.Noticef("pull request #%d was closed: deleted Preview %q of Worker %s", ev.PRNumber(), name, st.worker)
+	} else {
+		deps.Log.Noticef("pull request #%d was closed: Worker %s has no Preview %q, nothing to delete", ev.PRNumber(), st.worker, name)
+	}
+	return nil
+}
+
+// applyPreviewSettings switches st to the configuration's `previews` block:
+// bindings and vars come only from the block (wrangler does not inherit the
+// top level's into Previews); main, the compatibility settings, limits and
+// placement from the block when it sets them, else from the top level. The
+// inputs apply on top, as in versions mode.
+func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
+	pv := st.previews
+	if pv == nil {
+		return nil
+	}
+	if pv.Main != "" {
+		st.configMain = pv.Main
+	}
+	if cfg.CompatibilityDate == "" && pv.CompatibilityDate != "" {
+		if err := inputs.CheckCompatibilityDate(pv.CompatibilityDate, deps.Now()); err != nil {
+			return &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `previews.compatibility_date`: %w", filepath.Base(st.configPath), err)}
+		}
+		st.compatDate = pv.CompatibilityDate
+	}
+	if !cfg.CompatibilityFlagsSet && pv.HasCompatibilityFlags {
+		st.compatFl = pv.CompatibilityFlags
+	}
+	block := pv.Bindings
+	// The assets binding belongs to the top-level `assets` section, which
+	// Previews share.
+	for _, b := range st.topBindings {
+		if b.Type == "assets" && !slices.ContainsFunc(block, func(x bindings.Binding) bool { return x.Name == b.Name }) {
+			block = append(slices.Clone(block), b)
+		}
+	}
+	wc := &wrangler.Config{Path: st.configPath, Bindings: block}
+	return st.resolveBindings(cfg, wc)
+}
+
+// runPreview uploads this commit as a Preview Deployment of the Preview name.
+func runPreview(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps, st *settings, b *bundle.Bundle, res *Result, name string) error {
+	if len(st.worker) > maxPreviewWorkerName && !inputs.IsWorkerID(st.worker) {
+		return &inputs.Error{Input: "worker", Err: fmt.Errorf("Worker name %q is %d characters; a Worker with Previews may have at most %d (Cloudflare's limit). Use a shorter name, or `preview: versions`", st.worker, len(st.worker), maxPreviewWorkerName)}
+	}
+	if cfg.Deploy {
+		return &inputs.Error{Input: "deploy", Err: errors.New("`deploy: true` deploys production, but this run updates a Worker Preview (previews mode); a run does one or the other")}
+	}
+	res.Preview = &PreviewInfo{Name: name}
+	if cfg.DryRun {
+		deps.Log.Noticef("dry run: would deploy %d modules to Preview %q of Worker %s", len(b.Modules), name, st.worker)
+		return nil
+	}
+	api, ok := deps.API.(PreviewAPI)
+	if !ok {
+		return errors.New("the Cloudflare client does not support Worker Previews")
+	}
+	w, err := resolveWorkerFor(ctx, deps.API, cfg, st, deps.Log)
+	if err != nil {
+		return err
+	}
+	res.WorkerID, res.WorkerName, res.WorkerCreated, res.WorkerExists = w.ID, w.Name, w.created, true
+	if len(w.Name) > maxPreviewWorkerName {
+		return &inputs.Error{Input: "worker", Err: fmt.Errorf("Worker name %q is %d characters; a Worker with Previews may have at most %d (Cloudflare's limit)", w.Name, len(w.Name), maxPreviewWorkerName)}
+	}
+
+	p, err := api.GetPreview(ctx, w.Name, name)
+	var earlier []cloudflare.PreviewDeployment
+	switch {
+	case cloudflare.IsNotFound(err):
+		if p, err = api.CreatePreview(ctx, w.Name, name); err != nil {
+			return fmt.Errorf("failed to create Preview %q of Worker %s: %w", name, w.Name, err)
+		}
+		res.Preview.Created = true
+		deps.Log.Infof("Created Preview %q of %s", name, w.Name)
+	case err != nil:
+		return fmt.Errorf("failed to look up Preview %q of Worker %s: %w", name, w.Name, err)
+	default:
+		if p.DeployedOn != nil {
+			if earlier, err = api.ListPreviewDeployments(ctx, w.Name, p.ID, 1, earlierDeployments); err != nil {
+				return fmt.Errorf("failed to list the deployments of Preview %q: %w", name, err)
+			}
+		}
+	}
+	res.Preview.ID = p.ID
+	if len(p.URLs) > 0 {
+		res.Preview.URL = p.URLs[0]
+	}
+
+	d, reused, err := previewDeploymentFor(ctx, api, ev, deps, st, b, res, w.Name, p, earlier)
+	if err != nil {
+		return err
+	}
+	res.Preview.DeploymentID, res.Preview.DeploymentNumber, res.Preview.Reused = d.ID, d.Number, reused
+	if len(d.URLs) > 0 {
+		res.Preview.DeploymentURL = d.URLs[0]
+	}
+	for _, e := range earlier {
+		if e.ID == d.ID || len(res.Preview.Earlier) == earlierDeployments-1 {
+			continue
+		}
+		ed := EarlierDeployment{Number: e.Number, CommitSHA: e.Annotations[cloudflare.AnnotationCommitSHA]}
+		if len(e.URLs) > 0 {
+			ed.URL = e.URLs[0]
+		}
+		res.Preview.Earlier = append(res.Preview.Earlier, ed)
+	}
+	res.PreviewURL, res.CommitURL = res.Preview.URL, res.Preview.DeploymentURL
+	if reused {
+		deps.Log.Infof("Reused deployment #%d (%s) of Preview %q: it already holds this commit's build", d.Number, d.ID, name)
+	} else {
+		deps.Log.Infof("Created deployment #%d (%s) of Preview %q with tag %q", d.Number, d.ID, name, res.Tag)
+	}
+	if res.PreviewURL != "" {
+		deps.Log.Infof("Preview URL: %s", res.PreviewURL)
+	}
+	if res.CommitURL != "" {
+		deps.Log.Infof("This commit: %s", res.CommitURL)
+	}
+	return nil
+}
+
+// previewDeploymentFor reuses the Preview's latest deployment when it holds
+// this commit's build, and otherwise creates a deployment. earlier is the
+// first page of the Preview's deployments, newest first.
+func previewDeploymentFor(ctx context.Context, api PreviewAPI, ev *ghevent.Context, deps Deps, st *settings, b *bundle.Bundle, res *Result, worker string, p *cloudflare.Preview, earlier []cloudflare.PreviewDeployment) (*cloudflare.PreviewDeployment, bool, error) {
+	if len(earlier) > 0 && earlier[0].Tag() == res.Tag {
+		latest, err := api.GetPreviewDeployment(ctx, worker, p.ID, earlier[0].ID, true)
+		if err != nil {
+			return nil, false, fmt.Errorf("failed to read deployment %s of Preview %q to compare its content: %w", earlier[0].ID, p.Name, err)
+		}
+		diff := compareVersion(latest.AsVersion(), b, st)
+		if diff == "" {
+			return latest, true, nil
+		}
+		// A Preview is a mutable environment: the same commit with other
+		// content is simply deployed again.
+		deps.Log.Noticef("Preview %q's latest deployment has tag %q but %s; deploying this build as a new deployment", p.Name, res.Tag, diff)
+	}
+	if err := b.Verify(); err != nil {
+		return nil, false, err
+	}
+	in := cloudflare.PreviewDeploymentInput{
+		MainModule:         b.MainModule,
+		CompatibilityDate:  st.compatDate,
+		CompatibilityFlags: st.compatFl,
+		Annotations:        previewAnnotations(ev, res),
+	}
+	if pv := st.previews; pv != nil {
+		in.Limits, in.Placement = pv.Limits, pv.Placement
+	}
+	all := st.project.bindings
+	if st.project.keepSecrets && len(earlier) > 0 {
+		all = append(slices.Clone(all), carriedPreviewSecrets(earlier[0], all)...)
+	}
+	in.Bindings = bindings.Raw(all)
+	res.Bindings = bindingInfo(all)
+	if m := st.project.assets; m != nil {
+		up, err := assets.Upload(ctx, deps.API, worker, m, assets.DefaultConcurrency)
+		if err != nil {
+			return nil, false, fmt.Errorf("failed to upload the static assets of %s: %w", m.Dir, err)
+		}
+		res.AssetsUploaded = up.Uploaded
+		if in.Assets, err = st.project.assetsJSON(up.CompletionJWT); err != nil {
+			return nil, false, err
+		}
+		if err := b.Verify(); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, m := range b.Modules {
+		in.Modules = append(in.Modules, cloudflare.ModuleUpload{Name: m.Name, ContentType: m.ContentType, Open: m.Open})
+	}
+	d, err := api.CreatePreviewDeployment(ctx, worker, p.ID, in)
+	if err != nil {
+		return nil, false, fmt.Errorf("failed to create a deployment of Preview %q: %w", p.Name, err)
+	}
+	return d, false, nil
+}
+
+// carriedPreviewSecrets are `inherit` bindings for the secrets of the
+// Preview's latest deployment that this run does not send (keep-secrets).
+func carriedPreviewSecrets(latest cloudflare.PreviewDeployment, sending []bindings.Binding) []bindings.Binding {
+	sent := map[string]bool{}
+	for _, b := range sending {
+		sent[b.Name] = true
+	}
+	var out []bindings.Binding
+	for _, raw := range latest.Bindings {
+		var b struct{ Name, Type string }
+		if json.Unmarshal(raw, &b) != nil || b.Type != "secret_text" || sent[b.Name] {
+			continue
+		}
+		out = append(out, bindings.Inherit(b.Name, ""))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// previewAnnotations are the deployment's annotations: the tag and message,
+// and the CI context, each cut to the schema's byte limit.
+func previewAnnotations(ev *ghevent.Context, res *Result) map[string]string {
+	a := map[string]string{cloudflare.AnnotationTag: res.Tag}
+	put := func(k, v string, limit int) {
+		if v != "" {
+			a[k] = inputs.TruncateUTF8(v, limit)
+		}
+	}
+	put(cloudflare.AnnotationMessage, res.Message, inputs.MaxMessageBytes)
+	sha := ev.SHA
+	if pr := ev.Payload.PR; ev.IsPullRequest() && pr != nil {
+		if pr.Head.SHA != "" {
+			sha = pr.Head.SHA
+		}
+		put(cloudflare.AnnotationPullRequestNumber, strconv.Itoa(pr.Number), 20)
+		put(cloudflare.AnnotationPullRequestTitle, pr.Title, 512)
+		put(cloudflare.AnnotationPullRequestURL, pr.HTMLURL, 512)
+	}
+	put(cloudflare.AnnotationCommitSHA, sha, 64)
+	if ev.Repository != "" {
+		put(cloudflare.AnnotationRepositoryURL, ev.ServerURL+"/"+ev.Repository, 512)
+	}
+	return a
+}

@@ -1,0 +1,94 @@
+package wrangler
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/workers-deploy/workers-deploy/internal/bindings"
+)
+
+// Previews is the configuration's `previews` block: the settings of Worker
+// Previews (wrangler 4.135+). As in wrangler, its bindings and vars do not
+// come from the top level; main, the compatibility settings, limits and
+// placement fall back to the top level when the block does not set them.
+type Previews struct {
+	// Main, CompatibilityDate and CompatibilityFlags are the block's own
+	// values, "" or nil when it does not set them (HasCompatibilityFlags tells
+	// an empty list from an absent key).
+	Main                  string
+	CompatibilityDate     string
+	CompatibilityFlags    []string
+	HasCompatibilityFlags bool
+	// Bindings are the block's bindings and vars, sorted by name.
+	Bindings []bindings.Binding
+	// Limits and Placement are the block's objects, else the top level's, in
+	// the API's format; nil when neither sets them.
+	Limits, Placement json.RawMessage
+	// Worker holds observability, logpush and tags, applied when the action
+	// creates the Preview.
+	Worker WorkerSettings
+	// TailConsumers are the names of the block's tail consumers.
+	TailConsumers []string
+}
+
+// parsePreviews reads the `previews` block of the effective configuration eff,
+// or returns nil when there is none.
+func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, error) {
+	raw, ok := eff["previews"]
+	if !ok {
+		return nil, nil
+	}
+	var section map[string]json.RawMessage
+	if json.Unmarshal(raw, &section) != nil || section == nil {
+		return nil, errors.New("key \"" + prefix + "previews\" must be an object")
+	}
+	p := &parser{raw: section, prefix: prefix + "previews."}
+	out := &Previews{}
+	p.str("main", &out.Main)
+	p.str("compatibility_date", &out.CompatibilityDate)
+	if _, ok := section["compatibility_flags"]; ok {
+		out.HasCompatibilityFlags = true
+		p.strList("compatibility_flags", &out.CompatibilityFlags)
+	}
+	p.workerSettings(&out.Worker)
+	for _, key := range []string{"limits", "placement"} {
+		v, own := section[key]
+		if !own {
+			v, own = eff[key]
+		}
+		if !own {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(v, &obj) != nil || obj == nil {
+			p.fail("key %q must be an object", prefix+"previews."+key)
+			continue
+		}
+		if key == "limits" {
+			out.Limits = compact(v)
+		} else {
+			out.Placement = compact(v)
+		}
+	}
+	if v, ok := section["tail_consumers"]; ok {
+		var tcs []struct {
+			Service string `json:"service"`
+		}
+		if json.Unmarshal(v, &tcs) != nil {
+			p.fail("key %q must be a list of {\"service\": name}", prefix+"previews.tail_consumers")
+		}
+		for _, tc := range tcs {
+			out.TailConsumers = append(out.TailConsumers, tc.Service)
+		}
+	}
+	bs := p.bindings()
+	if err := errors.Join(p.errs...); err != nil {
+		return nil, err
+	}
+	merged, err := bindings.Merge(bindings.Layer{Source: "the configuration's previews block", Bindings: bs})
+	if err != nil {
+		return nil, err
+	}
+	out.Bindings = merged
+	return out, nil
+}
