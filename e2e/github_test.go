@@ -215,7 +215,16 @@ func TestGitHubNothingWrittenOnRefDeletionOrClosedPR(t *testing.T) {
 			require.Equal(t, 0, r.Code, r.Stdout)
 			assert.Contains(t, r.Stdout, "::notice::")
 			assert.Empty(t, gh.requests(), "nothing sent to GitHub")
-			assert.Empty(t, cf.writes(), "nothing written to Cloudflare")
+			// A closed pull request deletes its Preview (delete-preview); with none,
+			// nothing changes.
+			for _, w := range cf.writes() {
+				assert.Equal(t, "DELETE", w.Method)
+				assert.True(t, strings.HasSuffix(w.Path, "/workers/workers/shop/previews/pr-2"), w.Path)
+				assert.Equal(t, 404, w.Status, "there was no Preview to delete")
+			}
+			if !strings.HasPrefix(tc.payload, "pull_request") {
+				assert.Empty(t, cf.writes(), "nothing written to Cloudflare")
+			}
 			assert.Empty(t, r.Outputs["comment-url"])
 		})
 	}
