@@ -13,7 +13,7 @@ import (
 
 // Worker Previews and Preview Deployments are beta at Cloudflare: the calls
 // below decode only the fields the action needs and ignore the rest, so that
-// additions to the API do not break them (docs/cloudflare-previews.md).
+// additions to the API do not break them (docs/previews.md).
 
 // Annotation keys of Preview Deployments besides workers/tag and
 // workers/message: the CI context of the deployment.
@@ -129,6 +129,18 @@ func (c *Client) previewPath(worker string, rest ...string) string {
 	return c.accountPath(append([]string{"workers", "workers", worker, "previews"}, rest...)...)
 }
 
+// PreviewInput is the body of Create Preview. Unset fields get Cloudflare's defaults.
+type PreviewInput struct {
+	// Name is required, for example pr-42 or feature/login.
+	Name string
+	// Tags, Logpush, Observability (an object in the API's format) and
+	// TailConsumers (Worker names) are the Preview's settings.
+	Tags          []string
+	Logpush       *bool
+	Observability json.RawMessage
+	TailConsumers []string
+}
+
 // GetPreview returns a Worker's Preview by ID, slug or name. Use IsNotFound
 // on the error to detect a missing Preview (or Worker).
 //
@@ -151,18 +163,28 @@ func (c *Client) GetPreview(ctx context.Context, worker, preview string) (*Previ
 // by name before anything is re-sent.
 //
 // API: POST /accounts/{account_id}/workers/workers/{worker_id}/previews.
-func (c *Client) CreatePreview(ctx context.Context, worker, name string) (*Preview, error) {
+func (c *Client) CreatePreview(ctx context.Context, worker string, in PreviewInput) (*Preview, error) {
+	name := in.Name
 	if worker == "" || name == "" {
 		return nil, errors.New("failed to create preview: the worker or preview name is empty")
 	}
 	// The schema requires tags, logpush, observability and tail_consumers;
-	// they are sent with Cloudflare's defaults.
-	body, err := json.Marshal(map[string]any{
-		"name": name, "tags": []string{}, "logpush": false,
-		"observability": defaultObservability, "tail_consumers": []struct{}{},
-	})
+	// unset ones are sent with Cloudflare's defaults.
+	tcs := []map[string]string{}
+	for _, tc := range in.TailConsumers {
+		tcs = append(tcs, map[string]string{"name": tc})
+	}
+	body := map[string]any{"name": name, "tags": in.Tags, "logpush": in.Logpush != nil && *in.Logpush,
+		"observability": in.Observability, "tail_consumers": tcs}
+	if in.Tags == nil {
+		body["tags"] = []string{}
+	}
+	if len(in.Observability) == 0 {
+		body["observability"] = defaultObservability
+	}
+	raw, err := json.Marshal(body)
 	if err != nil {
-		return nil, fmt.Errorf("failed to create preview %q: %w", name, err)
+		return nil, fmt.Errorf("failed to create preview %q: observability is not valid JSON: %w", name, err)
 	}
 	var p Preview
 	lookup := func(ctx context.Context) (bool, error) {
@@ -179,7 +201,7 @@ func (c *Client) CreatePreview(ctx context.Context, worker, name string) (*Previ
 	err = c.do(ctx, &call{
 		method: http.MethodPost,
 		path:   c.previewPath(worker),
-		body:   jsonBody(body),
+		body:   jsonBody(raw),
 		out:    &p,
 		write:  true,
 		check:  lookup,

@@ -50,7 +50,7 @@ func TestPreviewCreatesResolveUnknownOutcomes(t *testing.T) {
 		emulator.Fault{Method: "POST", Path: "/accounts/*/workers/workers/*/previews/*/deployments", Times: 1, Kind: emulator.FaultLostResponse},
 		emulator.Fault{Method: "DELETE", Path: "/accounts/*/workers/workers/*/previews/*", Times: 1, Kind: emulator.FaultLostResponse},
 	)
-	p, err := c.CreatePreview(t.Context(), "shop", "pr-1")
+	p, err := c.CreatePreview(t.Context(), "shop", cloudflare.PreviewInput{Name: "pr-1"})
 	require.NoError(t, err)
 	assert.Equal(t, "pr-1", p.Name)
 	d, err := c.CreatePreviewDeployment(t.Context(), "shop", "pr-1", previewInput("sha-1"))
@@ -69,7 +69,7 @@ func TestPreviewCreatesResolveUnknownOutcomes(t *testing.T) {
 func TestPreviewDeploymentWithoutTagIsNotResent(t *testing.T) {
 	c, emu := previewClient(t,
 		emulator.Fault{Method: "POST", Path: "/accounts/*/workers/workers/*/previews/*/deployments", Times: 1, Kind: emulator.FaultLostResponse})
-	_, err := c.CreatePreview(t.Context(), "shop", "pr-1")
+	_, err := c.CreatePreview(t.Context(), "shop", cloudflare.PreviewInput{Name: "pr-1"})
 	require.NoError(t, err)
 	_, err = c.CreatePreviewDeployment(t.Context(), "shop", "pr-1", previewInput(""))
 	require.ErrorIs(t, err, cloudflare.ErrUnknownOutcome)
@@ -78,7 +78,7 @@ func TestPreviewDeploymentWithoutTagIsNotResent(t *testing.T) {
 
 func TestFindPreviewDeploymentByTagPages(t *testing.T) {
 	c, _ := previewClient(t)
-	_, err := c.CreatePreview(t.Context(), "shop", "pr-1")
+	_, err := c.CreatePreview(t.Context(), "shop", cloudflare.PreviewInput{Name: "pr-1"})
 	require.NoError(t, err)
 	for _, tag := range []string{"a", "b", "c"} {
 		_, err := c.CreatePreviewDeployment(t.Context(), "shop", "pr-1", previewInput(tag))

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Worker Previews and Preview Deployments (beta at Cloudflare; docs/cloudflare-previews.md).
+// Worker Previews and Preview Deployments (beta at Cloudflare; docs/previews.md).
 // A Preview is a named environment of a Worker with its own settings and its own sequence of
 // deployments; its URL always serves the latest one, and each deployment has fixed URLs.
 

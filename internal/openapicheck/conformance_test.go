@@ -131,13 +131,13 @@ func TestClientAndEmulatorConformToSchema(t *testing.T) {
 	require.NoError(t, err)
 
 	// Previews: the calls the previews mode makes.
-	p, err := c.CreatePreview(ctx, w.Name, "pr-7")
+	p, err := c.CreatePreview(ctx, w.Name, cloudflare.PreviewInput{Name: "pr-7"})
 	require.NoError(t, err)
 	require.Equal(t, "pr-7", p.Slug)
 	require.NotEmpty(t, p.URLs)
-	_, err = c.CreatePreview(ctx, w.Name, "pr-7") // 409, then read
+	_, err = c.CreatePreview(ctx, w.Name, cloudflare.PreviewInput{Name: "pr-7"}) // 409, then read
 	require.NoError(t, err)
-	branch, err := c.CreatePreview(ctx, w.ID, "feature/x")
+	branch, err := c.CreatePreview(ctx, w.ID, cloudflare.PreviewInput{Name: "feature/x", Tags: []string{"branch"}, TailConsumers: []string{"tail"}, Observability: json.RawMessage(`{"enabled":true,"head_sampling_rate":0.5}`)})
 	require.NoError(t, err)
 	got, err := c.GetPreview(ctx, w.Name, "feature/x") // by URL-encoded name
 	require.NoError(t, err)

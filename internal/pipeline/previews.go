@@ -27,7 +27,7 @@ import (
 // are beta at Cloudflare.
 type PreviewAPI interface {
 	GetPreview(ctx context.Context, worker, preview string) (*cloudflare.Preview, error)
-	CreatePreview(ctx context.Context, worker, name string) (*cloudflare.Preview, error)
+	CreatePreview(ctx context.Context, worker string, in cloudflare.PreviewInput) (*cloudflare.Preview, error)
 	DeletePreview(ctx context.Context, worker, preview string) (bool, error)
 	ListPreviewDeployments(ctx context.Context, worker, preview string, page, perPage int) ([]cloudflare.PreviewDeployment, error)
 	GetPreviewDeployment(ctx context.Context, worker, preview, id string, includeModules bool) (*cloudflare.PreviewDeployment, error)
@@ -195,7 +195,11 @@ func runPreview(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, de
 	var earlier []cloudflare.PreviewDeployment
 	switch {
 	case cloudflare.IsNotFound(err):
-		if p, err = api.CreatePreview(ctx, w.Name, name); err != nil {
+		in := cloudflare.PreviewInput{Name: name}
+		if pv := st.previews; pv != nil {
+			in.Tags, in.Logpush, in.Observability, in.TailConsumers = pv.Worker.Tags, pv.Worker.Logpush, pv.Worker.Observability, pv.TailConsumers
+		}
+		if p, err = api.CreatePreview(ctx, w.Name, in); err != nil {
 			return fmt.Errorf("failed to create Preview %q of Worker %s: %w", name, w.Name, err)
 		}
 		res.Preview.Created = true
