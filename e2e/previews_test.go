@@ -250,3 +250,26 @@ func TestPreviewsRefuseLongWorkerNames(t *testing.T) {
 	assert.Contains(t, strings.Join(r.errorTexts(), "\n"), "54")
 	assert.Empty(t, cf.writes())
 }
+
+// TestPreviewsStickyComment: the comment shows the Preview URL and this commit's URL, and is
+// edited in place on the next commit, which lists the first one as earlier.
+func TestPreviewsStickyComment(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	first, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), map[string]string{"comment": "true"})
+	require.Equal(t, 0, first.Code, first.Stdout)
+	second, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", strings.Repeat("b", 40), ""), map[string]string{"comment": "true"})
+	require.Equal(t, 0, second.Code, second.Stdout)
+	comments := gh.commentsOf(prNumber)
+	require.Len(t, comments, 1, "one sticky comment, edited in place")
+	body := comments[0].Body
+	assert.Contains(t, body, "<"+second.Outputs["preview-url"]+">")
+	assert.Contains(t, body, "<"+second.Outputs["commit-url"]+">")
+	assert.Contains(t, body, "<"+first.Outputs["commit-url"]+">", "the earlier deployment is listed")
+	assert.Contains(t, body, "production traffic is unchanged")
+	assert.NotContains(t, body, previewSecret)
+	assert.Equal(t, first.Outputs["comment-url"], second.Outputs["comment-url"])
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +58,26 @@ func TestRenderGolden(t *testing.T) {
 	deployed.PreviousVersionID = "00000000-0000-4000-8000-000000000002"
 	deployed.Bindings = []pipeline.BindingInfo{{Name: "KV", Type: "kv_namespace"}, {Name: "API_KEY", Type: "secret_text"}}
 	failed := preview()
+	previews := preview()
+	previews.VersionID, previews.VersionNumber = "", 0
+	previews.PreviewURL = "https://pr-2-shop.acme.workers.dev"
+	previews.CommitURL = "https://9387e76d-pr-2-shop.acme.workers.dev"
+	previews.Preview = &pipeline.PreviewInfo{
+		Name: "pr-2", ID: "63bafce9179948688866bb22268eb1c6", URL: previews.PreviewURL,
+		DeploymentID: "9387e76d-0000-4000-8000-000000000003", DeploymentNumber: 3, DeploymentURL: previews.CommitURL,
+	}
+	for n := 2; n >= 1; n-- {
+		sha := strings.Repeat(strconv.Itoa(n), 40)
+		previews.Preview.Earlier = append(previews.Preview.Earlier, pipeline.EarlierDeployment{
+			Number: n, CommitSHA: sha, URL: "https://" + sha[:8] + "-pr-2-shop.acme.workers.dev"})
+	}
+	reused := preview()
+	reused.VersionID, reused.PreviewURL = "", "https://pr-2-shop.acme.workers.dev"
+	reused.Preview = &pipeline.PreviewInfo{Name: "pr-2", ID: "63bafce9179948688866bb22268eb1c6", Created: true,
+		DeploymentID: "9387e76d-0000-4000-8000-000000000001", DeploymentNumber: 1, Reused: true,
+		DeploymentURL: "https://9387e76d-pr-2-shop.acme.workers.dev/>)|<img src=x>"}
+	closed := &pipeline.Result{WorkerName: "shop", Skipped: "pull request #2 was closed: nothing to deploy",
+		Preview: &pipeline.PreviewInfo{Name: "pr-2", Deleted: true}}
 	cases := []struct {
 		name string
 		res  *pipeline.Result
@@ -64,6 +85,9 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{"preview.md", preview(), report.Details{RunURL: runURL}},
 		{"deployed.md", deployed, report.Details{RunURL: runURL}},
+		{"previews.md", previews, report.Details{RunURL: runURL}},
+		{"previews-first-reused.md", reused, report.Details{RunURL: runURL}},
+		{"closed.md", closed, report.Details{RunURL: runURL}},
 		{"failed.md", failed, report.Details{RunURL: runURL, Failure: "failed to deploy version 182bd5e5 to 100%: Cloudflare API POST /x: 400 (code 10210)"}},
 	}
 	for _, tc := range cases {

@@ -93,7 +93,7 @@ func Render(r *pipeline.Result, d Details) string {
 		title = r.WorkerID
 	}
 	if r.Skipped != "" {
-		fmt.Fprintf(&b, "### workers-deploy\n\n%s\n", escape(r.Skipped))
+		fmt.Fprintf(&b, "### workers-deploy\n\n%s%s\n", escape(r.Skipped), previewSkipNote(r))
 		return b.String()
 	}
 	maxRows := d.MaxRows
@@ -136,8 +136,11 @@ func Render(r *pipeline.Result, d Details) string {
 	if r.PreviewURL != "" {
 		row("Preview", fmt.Sprintf("<%s>", urlText(r.PreviewURL)))
 	}
+	if r.Preview != nil {
+		previewRows(r.Preview, row)
+	}
 	row("Compatibility", strings.TrimSpace(escape(r.CompatibilityDate)+" "+flags(r.CompatibilityFlags)))
-	row("Deployment", deploymentState(r))
+	row("Deployment", deploymentState(r)+previewDeploymentState(r))
 	if r.Assets != nil {
 		row("Assets", escape(r.Assets.String()))
 	}
