@@ -118,7 +118,7 @@ type previewDeploymentMeta struct {
 	MainModule         string            `json:"main_module,omitempty"`
 	CompatibilityDate  string            `json:"compatibility_date,omitempty"`
 	CompatibilityFlags []string          `json:"compatibility_flags,omitempty"`
-	Bindings           []json.RawMessage `json:"bindings"`
+	Bindings           []json.RawMessage `json:"bindings,omitempty"`
 	Annotations        map[string]string `json:"annotations,omitempty"`
 	Assets             json.RawMessage   `json:"assets,omitempty"`
 	Limits             json.RawMessage   `json:"limits,omitempty"`
@@ -321,13 +321,9 @@ func (c *Client) CreatePreviewDeployment(ctx context.Context, worker, preview st
 	if err := validateVersionInput(VersionInput{MainModule: in.MainModule, Modules: in.Modules}); err != nil {
 		return nil, fmt.Errorf("failed to create deployment of preview %q: %w", preview, err)
 	}
+	// Without bindings the field is left out, so that a Preview starts from
+	// the Worker's previews_base_config (Cloudflare's default).
 	bindings := in.Bindings
-	if bindings == nil {
-		// An empty list, not an omitted field: the Preview must not fall back to
-		// the Worker's preview base config for bindings the configuration does
-		// not declare.
-		bindings = []json.RawMessage{}
-	}
 	meta, err := json.Marshal(previewDeploymentMeta{
 		MainModule:         in.MainModule,
 		CompatibilityDate:  in.CompatibilityDate,
