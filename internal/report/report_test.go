@@ -147,7 +147,7 @@ func TestOutputs(t *testing.T) {
 		"preview-url": "", "deployment-id": "d", "deployed-percentage": "100", "previous-version-id": "",
 		"rolled-back": "false", "comment-url": "", "commit-url": "", "preview-id": "", "preview-deployment-id": "",
 	}, m)
-	assert.Len(t, got, 14, "every output of product.md but result")
+	assert.Len(t, got, 14, "every output but `result` (a later feature)")
 }
 
 func TestAdvice(t *testing.T) {
