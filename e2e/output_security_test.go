@@ -151,7 +151,7 @@ func TestSecurityAPIStringsCannotAddOutputsOrCommands(t *testing.T) {
 	r := pushJob(t, cf, ws, nil).exec(t, ctxFor(t))
 	assertNoForeignCommand(t, r.Stdout)
 	want := []string{"worker-id", "worker-name", "version-id", "version-number", "version-reused", "preview-url", "deployment-id",
-		"deployed-percentage", "previous-version-id", "rolled-back", "comment-url"}
+		"deployed-percentage", "previous-version-id", "rolled-back", "comment-url", "commit-url", "preview-id", "preview-deployment-id"}
 	got := make([]string, 0, len(r.Outputs))
 	for k := range r.Outputs {
 		got = append(got, k)

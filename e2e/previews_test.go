@@ -191,7 +191,7 @@ func TestPreviewsModeChoice(t *testing.T) {
 	}{
 		{name: "auto with a previews block", config: previewsConfig, wantPreviews: true},
 		{name: "auto without a previews block", config: `{"name":"shop","compatibility_date":"2025-09-01"}`},
-		{name: "previews without a block", config: `{"name":"shop","compatibility_date":"2025-09-01"}`, inputs: map[string]string{"preview": "previews"}, wantPreviews: true},
+		{name: "previews without a block", config: `{"name":"shop","compatibility_date":"2025-09-01","vars":{"PROD_ONLY":"x"}}`, inputs: map[string]string{"preview": "previews"}, wantPreviews: true},
 		{name: "versions despite a block", config: previewsConfig, inputs: map[string]string{"preview": "versions"}},
 	}
 	for _, tc := range cases {
@@ -207,6 +207,9 @@ func TestPreviewsModeChoice(t *testing.T) {
 				assert.Len(t, cf.Previews("shop"), 1)
 				assert.Empty(t, cf.Versions("shop"))
 				assert.NotEmpty(t, r.Outputs["preview-deployment-id"])
+				for _, b := range cf.Previews("shop")[0].Deployments[0].Bindings {
+					assert.NotEqual(t, "PROD_ONLY", b["name"], "a Preview never takes the top level's vars")
+				}
 			} else {
 				assert.Empty(t, cf.Previews("shop"))
 				assert.Len(t, cf.Versions("shop"), 1)

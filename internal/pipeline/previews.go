@@ -137,9 +137,15 @@ func closedPullRequest(ctx context.Context, cfg *inputs.Config, ev *ghevent.Cont
 // placement from the block when it sets them, else from the top level. The
 // inputs apply on top, as in versions mode.
 func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
+	if st.configPath == "" {
+		return nil // no configuration: the inputs alone, as in versions mode
+	}
 	pv := st.previews
 	if pv == nil {
-		return nil
+		// A configuration without a `previews` block (mode forced by the
+		// `preview` or `preview-name` input): still none of the top level's
+		// bindings, the rest falls back to the top level.
+		pv = &wrangler.Previews{}
 	}
 	if pv.Main != "" {
 		st.configMain = pv.Main
