@@ -276,3 +276,22 @@ func TestPreviewsStickyComment(t *testing.T) {
 	assert.NotContains(t, body, previewSecret)
 	assert.Equal(t, first.Outputs["comment-url"], second.Outputs["comment-url"])
 }
+
+// TestPreviewsKeepSecrets: a commit that does not send a secret keeps the Preview's (inherit).
+func TestPreviewsKeepSecrets(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	r, _ = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", strings.Repeat("b", 40), ""), map[string]string{"secrets": ""})
+	require.Equal(t, 0, r.Code, r.Stdout)
+	ds := cf.Previews("shop")[0].Deployments
+	require.Len(t, ds, 2)
+	bs := bindingsByName(ds[1].Bindings)
+	assert.Equal(t, "secret_text", bs["API_KEY"]["type"], "carried from the Preview's latest deployment")
+	assert.Equal(t, previewSecret, bs["API_KEY"]["text"])
+	assert.Empty(t, cf.Versions("shop"))
+}
