@@ -155,6 +155,7 @@ func TestPreviewsPullRequestLifecycle(t *testing.T) {
 		require.Equal(t, 0, r.Code, r.Stdout)
 		assert.Empty(t, cf.Previews("shop"))
 		assert.LessOrEqual(t, len(reqs), 2, "closed #%d: %v", i+1, reqs)
+		t.Logf("requests, closed #%d: %d", i+1, len(reqs))
 	}
 	assert.Contains(t, r.Stdout, "nothing to delete")
 
