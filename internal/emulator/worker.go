@@ -33,7 +33,7 @@ type worker struct {
 	// migrationTag is the Durable Object migration tag, set when a version
 	// carrying migrations is deployed.
 	migrationTag string
-	previews    []*preview // creation order (preview.go)
+	previews     []*preview // creation order (preview.go)
 }
 
 // workerSettings are the Worker fields a client can write (cloudflare-api.md §5.1).
