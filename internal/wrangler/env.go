@@ -108,6 +108,12 @@ var applied = map[string]bool{
 	"assets": true, "observability": true, "logpush": true, "tags": true, "workers_dev": true, "preview_urls": true,
 }
 
+func init() {
+	for _, k := range buildKeys {
+		applied[k] = true
+	}
+}
+
 // ignoredKeys lists the effective keys the action does not apply, sorted.
 func ignoredKeys(eff map[string]json.RawMessage) []string {
 	var out []string
