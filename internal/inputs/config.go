@@ -66,6 +66,8 @@ type Config struct {
 	Rollout RolloutConfig
 	GitHub  GitHubConfig
 	Project ProjectConfig
+	// Bundle is the `bundle` input.
+	Bundle BundleMode
 }
 
 // loader gives the feature files the helpers of Load.
@@ -217,6 +219,7 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	c.loadRollout(ld)
 	c.loadGitHub(ld)
 	c.loadProject(ld)
+	c.loadBundle(ld)
 
 	return c, errors.Join(errs...)
 }

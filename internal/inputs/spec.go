@@ -53,6 +53,7 @@ var specs = []spec{
 	{"github-environment", kindString, ""},
 	{"assets-directory", kindString, ""},
 	{"upload-source-maps", kindString, ""},
+	{"bundle", kindString, "auto"},
 	{"dry-run", kindBool, "false"},
 }
 
