@@ -99,6 +99,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 			st.compatFl = wc.CompatibilityFlags
 		}
 		st.project.worker = wc.Worker
+		st.build = wc.Build
 	}
 	if cfg.WranglerEnv != "" && wc == nil {
 		return nil, &inputs.Error{Input: "wrangler-env", Err: fmt.Errorf("environment %q needs a wrangler configuration, and none was found in %s (input `config`)", cfg.WranglerEnv, cfg.WorkingDirectory)}
