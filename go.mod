@@ -8,6 +8,7 @@ require (
 	github.com/cloudflare/cloudflare-go/v6 v6.10.0
 	github.com/evanw/esbuild v0.27.3
 	github.com/google/go-github/v62 v62.0.0
+	github.com/sethvargo/go-githubactions v1.3.1
 	github.com/stretchr/testify v1.12.1
 	github.com/tailscale/hujson v0.0.0-20260727124030-b80ff77dac4f
 	go.yaml.in/yaml/v3 v3.0.5

@@ -129,9 +129,20 @@ func TestBadInput(t *testing.T) {
 		{
 			name: "config: malformed binding",
 			setup: func(t *testing.T, ws string) {
+				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\n[[hyperdrive]]\nbinding = \"PG\"\n"))
+			},
+			want: []string{"config", "wrangler.toml", "hyperdrive[0]", "`id` is required"},
+		},
+		{
+			name: "config: KV without id and no create-resources",
+			setup: func(t *testing.T, ws string) {
 				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\n"))
 			},
-			want: []string{"config", "wrangler.toml", "kv_namespaces[0]", "`id` is required"},
+			want: []string{"create-resources", "wrangler.toml", "kv_namespaces[0]", "shop-kv"},
+		},
+		{
+			name: "create-resources: not a boolean", inputs: map[string]string{"create-resources": "maybe"},
+			want: []string{"create-resources", "true or false"},
 		},
 		{
 			name: "config: invalid compatibility_date", inputs: map[string]string{"compatibility-date": ""},

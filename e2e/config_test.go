@@ -155,7 +155,8 @@ func TestConfigJSONCAndTOMLGiveIdenticalVersions(t *testing.T) {
 		ws := workspace(t, "esm-multi")
 		write(t, ws, file, []byte(content))
 		siteFiles(t, ws)
-		r := pushJob(t, cf, ws, map[string]string{"worker": "", "vars": "API_BASE: https://override.example.com\n"}).exec(t, ctxFor(t))
+		// The R2 bucket must exist (or be created): create-resources creates it.
+		r := pushJob(t, cf, ws, map[string]string{"worker": "", "vars": "API_BASE: https://override.example.com\n", "create-resources": "true"}).exec(t, ctxFor(t))
 		require.Equal(t, 0, r.Code, r.Stdout)
 		assert.Equal(t, "storefront", r.Outputs["worker-name"])
 		assert.Contains(t, r.Stdout, "::notice", "unapplied keys are listed in a notice")
@@ -348,7 +349,9 @@ func TestBrokenConfigFailsBeforeAnyWrite(t *testing.T) {
 	}{
 		{name: "jsonc syntax", file: "wrangler.jsonc", content: "{\n  \"name\": \"shop\",,\n}", want: []string{"wrangler.jsonc", "line 2, column 18"}},
 		{name: "toml syntax", file: "wrangler.toml", content: "name = \"shop\"\n[vars\n", want: []string{"wrangler.toml", "line 3, column"}},
-		{name: "binding without id", file: "wrangler.toml", content: "name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\n", want: []string{"kv_namespaces[0]", "`id` is required"}},
+		{name: "binding without id", file: "wrangler.toml", content: "name = \"shop\"\n[[hyperdrive]]\nbinding = \"PG\"\n", want: []string{"hyperdrive[0]", "`id` is required"}},
+		{name: "kv without id, no create-resources", file: "wrangler.toml", content: "name = \"shop\"\n[[kv_namespaces]]\nbinding = \"KV\"\n", want: []string{"kv_namespaces[0]", "shop-kv", "create-resources"}},
+		{name: "migrations with stages", file: "wrangler.toml", content: "name = \"shop\"\n[[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Chat\"]\n", inputs: map[string]string{"deploy": "true", "stages": "10%@1s, 100%"}, want: []string{"stages", "Durable Object migrations"}},
 		{name: "unknown env", file: "wrangler.toml", content: "name = \"shop\"\n[env.staging]\n", inputs: map[string]string{"wrangler-env": "prod"}, want: []string{"env.prod", "staging"}},
 		{name: "bad bindings input", file: "wrangler.toml", content: "name = \"shop\"\n", inputs: map[string]string{"bindings": `[{"type":"kv_namespace","name":"bad-name"}]`}, want: []string{"bindings", "bad-name"}},
 	}

@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
+	"github.com/workers-deploy/workers-deploy/internal/exitcode"
 )
 
 func main() {
@@ -29,7 +30,7 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "workers-emulator: %v\n", err)
-		os.Exit(1)
+		os.Exit(exitcode.Failure)
 	}
 }
 

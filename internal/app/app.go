@@ -13,6 +13,7 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/console"
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
+	"github.com/workers-deploy/workers-deploy/internal/exitcode"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
@@ -37,8 +38,9 @@ type Env struct {
 	Now      func() time.Time
 }
 
-// Run performs one invocation and returns the process exit code: 0 on success
-// (or nothing to do), 1 on bad input or a failed deploy.
+// Run performs one invocation and returns the process exit code:
+// exitcode.Success on success (or nothing to do), exitcode.Failure on bad
+// input or a failed deploy.
 //
 // The order after the pipeline matters when the job is cancelled: outputs,
 // the job summary and the ::error:: are written first, then GitHub is told
@@ -57,11 +59,11 @@ func Run(ctx context.Context, env Env) int {
 	src, err := inputs.NewSource(env.Args, env.Getenv)
 	if errors.Is(err, inputs.ErrHelp) {
 		con.Text(usage())
-		return 0
+		return exitcode.Success
 	}
 	if err != nil {
 		con.Errorf("%s", err)
-		return 1
+		return exitcode.Failure
 	}
 	// The values of the variables that `secrets` names: masked below, and
 	// redacted (in every escaped form) from everything the action writes.
@@ -85,19 +87,19 @@ func Run(ctx context.Context, env Env) int {
 	ev, err := ghevent.Load(env.Getenv, env.ReadFile)
 	if err != nil {
 		con.Errorf("%s", report.Advice(err))
-		return 1
+		return exitcode.Failure
 	}
 	workspace := ev.Workspace
 	if workspace == "" || !ev.InActions {
 		if workspace, err = env.Getwd(); err != nil {
 			con.Errorf("failed to find the current directory: %s", err)
-			return 1
+			return exitcode.Failure
 		}
 	}
 	cfg, err := inputs.Load(src, inputs.LoadOptions{Workspace: workspace, Now: env.Now})
 	if err != nil {
 		con.Errorf("%s", report.Advice(err))
-		return 1
+		return exitcode.Failure
 	}
 
 	var api pipeline.API
@@ -106,7 +108,7 @@ func Run(ctx context.Context, env Env) int {
 		baseURL, _, stop, err := emulator.Start("127.0.0.1:0", emulator.Options{})
 		if err != nil {
 			con.Errorf("failed to start the embedded emulator for `api-url: local`: %s", err)
-			return 1
+			return exitcode.Failure
 		}
 		defer func() { _ = stop(context.Background()) }()
 		con.Infof("api-url: local: using the embedded Cloudflare API emulator at %s (in memory, no credentials, nothing leaves this machine)", baseURL)
@@ -121,7 +123,7 @@ func Run(ctx context.Context, env Env) int {
 			cloudflare.WithLogger(con.Debugf), cloudflare.WithUserAgent("workers-deploy/"+Version))
 		if err != nil {
 			con.Errorf("%s", report.Advice(&inputs.Error{Input: "api-url", Err: err}))
-			return 1
+			return exitcode.Failure
 		}
 		api = client
 	}
@@ -152,9 +154,9 @@ func Run(ctx context.Context, env Env) int {
 		writeCommentURL(con, files, res) // every output is always set, "" when there is no comment
 	}
 	if runErr != nil {
-		return 1
+		return exitcode.Failure
 	}
-	return 0
+	return exitcode.Success
 }
 
 // redactor redacts the credentials and secret values; with `api-url: local`

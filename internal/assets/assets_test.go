@@ -66,6 +66,27 @@ func TestIgnore(t *testing.T) {
 			assert.Equal(t, tc.want, ig.Match(tc.path, tc.isDir))
 		})
 	}
+	// gitignore, not doublestar: braces are literal, "]" first in a class
+	// is a member, "**" inside a name is "*", "a/**" is what is inside a.
+	lit, err := ParseIgnore("{a,b}.txt\n[]x].js\nc**d\nlib/**\n")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		path  string
+		isDir bool
+		want  bool
+	}{
+		{"{a,b}.txt", false, true},
+		{"a.txt", false, false},
+		{"]x].js", false, false},
+		{"].js", false, true},
+		{"x.js", false, true},
+		{"cd", false, true},
+		{"c/d", false, false},
+		{"lib", true, false},
+		{"lib/x", false, true},
+	} {
+		assert.Equal(t, tc.want, lit.Match(tc.path, tc.isDir), "%s", tc.path)
+	}
 	_, err = ParseIgnore("[a\n")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 1")

@@ -130,7 +130,7 @@ func New(baseURL, token, accountID string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	if token == "" {
-		return nil, errors.New("invalid api-token: it is empty; set the api-token input or CLOUDFLARE_API_TOKEN")
+		return nil, ErrNoToken
 	}
 	if !validToken(token) {
 		// Never echo the token: say only what is wrong with it.

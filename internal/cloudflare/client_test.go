@@ -67,7 +67,7 @@ func TestNewValidatesCredentialsAndOptions(t *testing.T) {
 		opts      []Option
 		wantErr   string
 	}{
-		{name: "empty token", token: "", accountID: "a", wantErr: "invalid api-token: it is empty"},
+		{name: "empty token", token: "", accountID: "a", wantErr: ErrNoToken.Error()},
 		{name: "token with newline", token: "S3CRET\nvalue", accountID: "a", wantErr: "invalid api-token: it contains whitespace or control characters"},
 		{name: "empty account", token: testToken, accountID: "", wantErr: "invalid account-id: it is empty"},
 		{name: "account with slash", token: testToken, accountID: "a/b", wantErr: `invalid account-id "a/b"`},

@@ -99,6 +99,8 @@ type call struct {
 	// (Retry-After) before a retry; a longer one ends the call at once.
 	maxWait time.Duration
 
+	// header holds extra request headers (R2's cf-r2-jurisdiction).
+	header http.Header
 	// contentType replaces application/json as the body's Content-Type.
 	contentType string
 	// bearer, when set, is sent as the bearer token instead of the API token
@@ -316,6 +318,11 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 	req, err := http.NewRequestWithContext(actx, cl.method, u, nil)
 	if err != nil {
 		return outcome{err: fmt.Errorf("failed to build request %s: %w", label, err)}
+	}
+	for k, vs := range cl.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	var fail failRecorder
 	if cl.body != nil {

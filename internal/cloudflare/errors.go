@@ -14,9 +14,25 @@ import (
 // not find out which. Check the Worker's versions or deployments before trying again.
 var ErrUnknownOutcome = errors.New("the request may or may not have been applied by Cloudflare")
 
+// ErrNoToken is the one message for a missing API token, used by the inputs
+// and by New.
+var ErrNoToken = errors.New("no Cloudflare API token: set the `api-token` input (from a secret) or CLOUDFLARE_API_TOKEN; the token needs Workers Scripts: Edit. To try the action without an account use `api-url: local`")
+
 // Error codes of the Workers API that the client branches on
 // (docs/cloudflare-api.md §3.3).
 const (
+	// CodeAuthentication (HTTP 403): the token is missing, invalid, or has no
+	// access to the account.
+	CodeAuthentication = 10000
+	// CodeInvalidAccessToken: the API's general code for a token it cannot
+	// accept.
+	CodeInvalidAccessToken = 9109
+	// CodeValidation (HTTP 400): the version failed validation (a syntax
+	// error, a missing export, a bad binding, startup limits).
+	CodeValidation = 10021
+	// CodeTooLarge (HTTP 400): the Worker is over the account's size limit
+	// (measured after compression).
+	CodeTooLarge = 10027
 	// CodeWorkerNotFound (HTTP 404): the Worker does not exist.
 	CodeWorkerNotFound = 10007
 	// CodeConcurrentModification (HTTP 409): a concurrent change; retry after a short wait.

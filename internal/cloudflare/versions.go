@@ -83,6 +83,14 @@ type Version struct {
 	Modules []ModuleContent `json:"modules"`
 	// Source is the client that created the version, for example "api" or "wrangler".
 	Source string `json:"source"`
+	// Migrations, Placement, Limits and CacheOptions are the version-level
+	// settings as the API returns them (docs/wrangler.md).
+	Migrations   json.RawMessage `json:"migrations"`
+	Placement    json.RawMessage `json:"placement"`
+	Limits       json.RawMessage `json:"limits"`
+	CacheOptions json.RawMessage `json:"cache_options"`
+	// MigrationTag is set once the version was deployed with migrations.
+	MigrationTag string `json:"migration_tag"`
 }
 
 // Tag returns the version's workers/tag annotation.
@@ -149,6 +157,13 @@ type VersionInput struct {
 	Annotations map[string]string
 	// Assets is the optional assets object {jwt, config}.
 	Assets json.RawMessage
+	// Migrations is the Durable Object migrations object {old_tag, new_tag,
+	// steps}; applied when the version is deployed.
+	Migrations json.RawMessage
+	// Placement, Limits and CacheOptions are sent as given.
+	Placement    json.RawMessage
+	Limits       json.RawMessage
+	CacheOptions json.RawMessage
 }
 
 // versionMeta is every Create Version field but modules.
@@ -159,6 +174,10 @@ type versionMeta struct {
 	Bindings           []json.RawMessage `json:"bindings,omitempty"`
 	Annotations        map[string]string `json:"annotations,omitempty"`
 	Assets             json.RawMessage   `json:"assets,omitempty"`
+	Migrations         json.RawMessage   `json:"migrations,omitempty"`
+	Placement          json.RawMessage   `json:"placement,omitempty"`
+	Limits             json.RawMessage   `json:"limits,omitempty"`
+	CacheOptions       json.RawMessage   `json:"cache_options,omitempty"`
 }
 
 // ListVersions returns one page of a Worker's versions. page is 1-based and
@@ -280,6 +299,10 @@ func (c *Client) CreateVersion(ctx context.Context, worker string, in VersionInp
 		Bindings:           in.Bindings,
 		Annotations:        in.Annotations,
 		Assets:             in.Assets,
+		Migrations:         in.Migrations,
+		Placement:          in.Placement,
+		Limits:             in.Limits,
+		CacheOptions:       in.CacheOptions,
 	})
 	if err != nil {
 		// Only invalid raw JSON in Bindings or Assets gets here.

@@ -37,6 +37,14 @@ type Worker struct {
 	Logpush bool `json:"logpush"`
 	// Observability is the observability object as the API returns it.
 	Observability json.RawMessage `json:"observability"`
+	// TailConsumers are the Workers that receive this Worker's events.
+	TailConsumers []TailConsumer `json:"tail_consumers"`
+}
+
+// TailConsumer is a Worker that receives another Worker's events.
+type TailConsumer struct {
+	// Name is the consumer Worker's name.
+	Name string `json:"name"`
 }
 
 // WorkerInput is the body of Create Worker. Unset fields are left out, so
@@ -52,6 +60,8 @@ type WorkerInput struct {
 	Logpush *bool `json:"logpush,omitempty"`
 	// Observability is an observability object in the API's format.
 	Observability json.RawMessage `json:"observability,omitempty"`
+	// TailConsumers are the Workers that receive this Worker's events.
+	TailConsumers []TailConsumer `json:"tail_consumers,omitempty"`
 }
 
 // GetWorker returns a Worker by 32-hex ID or by name. Use IsNotFound on the

@@ -4,6 +4,10 @@
 // action did not write itself (module names, API answers, error messages)
 // from becoming a workflow command. It also writes the runner's file
 // commands: step outputs and the job summary (files.go).
+//
+// Inside Actions the workflow commands are written by go-githubactions (an
+// Action whose writer is the Console's own, see New), after the Console has
+// cleaned the values; the step outputs are not (see WriteOutputs).
 package console
 
 import (
@@ -14,6 +18,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sethvargo/go-githubactions"
 )
 
 // Console prints lines to the job log. Inside Actions, notices, warnings,
@@ -38,12 +44,28 @@ type Console struct {
 	actions bool
 	debug   bool
 	err     error
+	// gha writes the workflow commands. Its writer is the Console itself
+	// (logWriter), which never returns an error: go-githubactions panics on
+	// a failed write, and the Console keeps the error instead (Err).
+	gha *githubactions.Action
 }
 
 // New returns a Console writing to w: workflow commands when actions is true,
 // plain lines otherwise (debug lines only when debug is true).
 func New(w io.Writer, actions, debug bool) *Console {
-	return &Console{w: w, actions: actions, debug: debug}
+	c := &Console{w: w, actions: actions, debug: debug}
+	c.gha = githubactions.New(githubactions.WithWriter(logWriter{c}))
+	return c
+}
+
+// logWriter is the writer of go-githubactions' commands: each command is one
+// Write, which goes through Console.write (one error kept, later lines
+// dropped) and always reports success.
+type logWriter struct{ c *Console }
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l.c.write(string(p))
+	return len(p), nil
 }
 
 // Err returns the first write error, or nil.
@@ -80,7 +102,7 @@ func (c *Console) Errorf(format string, args ...any) { c.level("error", format, 
 // debug logging on; outside only when debug is set.
 func (c *Console) Debugf(format string, args ...any) {
 	if c.actions {
-		c.command("debug", sprintf(format, args, true))
+		c.gha.Debugf("%s", commandData(sprintf(format, args, true)))
 	} else if c.debug {
 		c.plain("debug: ", sprintf(format, args, false))
 	}
@@ -90,7 +112,7 @@ func (c *Console) Debugf(format string, args ...any) {
 // title is neutralised as a whole: it is usually built from untrusted names.
 func (c *Console) Group(title string) {
 	if c.actions {
-		c.command("group", Clean(title))
+		c.gha.Group(commandData(Clean(title)))
 	} else {
 		c.plain("", Clean(title))
 	}
@@ -99,7 +121,7 @@ func (c *Console) Group(title string) {
 // EndGroup ends the group inside Actions and does nothing elsewhere.
 func (c *Console) EndGroup() {
 	if c.actions {
-		c.command("endgroup", "")
+		c.gha.EndGroup()
 	}
 }
 
@@ -113,7 +135,7 @@ func (c *Console) AddMask(value string) {
 	}
 	for _, line := range strings.FieldsFunc(value, isLineBreak) {
 		if strings.TrimSpace(line) != "" {
-			c.command("add-mask", line)
+			c.gha.AddMask(commandData(line))
 		}
 	}
 }
@@ -129,18 +151,28 @@ func (c *Console) Text(s string) {
 }
 
 func (c *Console) level(name, format string, args []any) {
-	if c.actions {
-		c.command(name, sprintf(format, args, true))
-	} else {
+	if !c.actions {
 		c.plain(name+": ", sprintf(format, args, false))
+		return
+	}
+	data := commandData(sprintf(format, args, true))
+	switch name {
+	case "notice":
+		c.gha.Noticef("%s", data)
+	case "warning":
+		c.gha.Warningf("%s", data)
+	default:
+		c.gha.Errorf("%s", data)
 	}
 }
 
-// command writes ::name::data with the runner's data escaping (%, CR, LF),
-// which keeps the command on one line; the runner turns %0A back into a line
-// break inside the annotation.
-func (c *Console) command(name, data string) {
-	c.write("::" + name + "::" + escapeData(data) + "\n")
+// commandData prepares the data of a workflow command for go-githubactions,
+// which applies the runner's data escaping (%, CR, LF: the command stays on
+// one line, and the runner turns %0A back into a line break inside the
+// annotation): invalid UTF-8 becomes U+FFFD, and the line terminators it
+// does not escape become visible (escapeOtherBreaks).
+func commandData(s string) string {
+	return escapeOtherBreaks(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // plain writes prefix+msg as one or more lines (the action's own format
@@ -153,12 +185,6 @@ func (c *Console) plain(prefix, msg string) {
 		b.WriteByte('\n')
 	}
 	c.write(b.String())
-}
-
-var dataEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-
-func escapeData(s string) string {
-	return dataEscaper.Replace(escapeOtherBreaks(strings.ToValidUTF8(s, "\uFFFD")))
 }
 
 // escapeOtherBreaks makes the line terminators other than CR and LF visible

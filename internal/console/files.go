@@ -18,6 +18,12 @@ type Output struct{ Name, Value string }
 // of its own, since it cannot know the delimiter. A name or value that holds
 // its delimiter anyway, or a name with a line break or "<<", is refused and
 // nothing is written.
+//
+// This is deliberately not go-githubactions' SetOutput: it writes every value
+// between the fixed delimiter "_GitHubActionsFileCommandDelimeter_", so a
+// value holding that line (a commit message, an API answer) ends its entry
+// and can add outputs of its own; it also panics when the file cannot be
+// written, as its AddStepSummary does (hence AppendSummary below).
 func WriteOutputs(path string, outs []Output) error {
 	var b strings.Builder
 	for _, o := range outs {

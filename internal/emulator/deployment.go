@@ -146,8 +146,23 @@ func (s *Server) createDeployment(rc *reqCtx) *reply {
 		return invalidDeployment("percentages must sum to 100, got %v", sum)
 	}
 	for _, dv := range split {
-		if w.versionByID(dv.VersionID) == nil {
+		v := w.versionByID(dv.VersionID)
+		if v == nil {
 			return versionNotFound(dv.VersionID)
+		}
+		// Durable Object migrations apply on deploy, to all traffic at once:
+		// such a version cannot share a deployment (message inferred).
+		if m := migrationsOf(v); m != nil && v.migrationTag == "" && len(split) > 1 {
+			return invalidDeployment("version %s carries Durable Object migrations and must be deployed to 100%%", v.id)
+		}
+	}
+	if len(split) == 1 {
+		v := w.versionByID(split[0].VersionID)
+		if m := migrationsOf(v); m != nil && m.NewTag != "" && v.migrationTag == "" {
+			if m.OldTag != w.migrationTag {
+				return fail(http.StatusBadRequest, 10079, "Migration tag precondition failed: version %s has old_tag %q but the Worker's current migration tag is %q", v.id, m.OldTag, w.migrationTag)
+			}
+			w.migrationTag, v.migrationTag = m.NewTag, m.NewTag
 		}
 	}
 	annotations := map[string]string{"workers/triggered_by": "deployment"}

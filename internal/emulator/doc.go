@@ -1,6 +1,8 @@
 // Package emulator is an in-memory emulator of the Cloudflare Workers API surface that
 // workers-deploy uses: the resource-oriented (beta) Workers and Versions endpoints, the legacy
-// per-script Deployments and subdomain endpoints, and the account workers.dev subdomain.
+// per-script Deployments and subdomain endpoints, the account workers.dev subdomain, the account's
+// script list (with each Worker's Durable Object migration tag), and the D1 database, KV namespace
+// and R2 bucket endpoints that find and create resources by name (names and IDs only, no data).
 //
 // A [Server] is an [http.Handler] that serves the API under [BasePath] ("/client/v4"), with the
 // envelopes, status codes, error codes and pagination described in docs/cloudflare-api.md, so

@@ -222,6 +222,18 @@ func (s *Server) buildRoutes() []route {
 		// https://developers.cloudflare.com/workers/static-assets/direct-upload/
 		r{method: http.MethodPost, pattern: seg("/accounts/{account}/workers/scripts/{script}/assets-upload-session"), handle: s.createAssetUploadSession},
 		r{method: http.MethodPost, pattern: seg("/accounts/{account}/workers/assets/upload"), auth: authAssetUpload, handle: s.uploadAssets},
+		// https://developers.cloudflare.com/api/resources/workers/subresources/scripts/methods/list/ (resources.go)
+		r{method: http.MethodGet, pattern: seg("/accounts/{account}/workers/scripts"), handle: s.listScripts},
+		// https://developers.cloudflare.com/api/resources/d1/subresources/database/
+		r{method: http.MethodGet, pattern: seg("/accounts/{account}/d1/database"), handle: s.listD1},
+		r{method: http.MethodPost, pattern: seg("/accounts/{account}/d1/database"), handle: s.createD1},
+		// https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/
+		r{method: http.MethodGet, pattern: seg("/accounts/{account}/storage/kv/namespaces"), handle: s.listKV},
+		r{method: http.MethodPost, pattern: seg("/accounts/{account}/storage/kv/namespaces"), handle: s.createKV},
+		// https://developers.cloudflare.com/api/resources/r2/subresources/buckets/
+		r{method: http.MethodGet, pattern: seg("/accounts/{account}/r2/buckets"), handle: s.listR2},
+		r{method: http.MethodPost, pattern: seg("/accounts/{account}/r2/buckets"), handle: s.createR2},
+		r{method: http.MethodGet, pattern: seg("/accounts/{account}/r2/buckets/{bucket}"), handle: s.getR2},
 	}
 }
 

@@ -28,6 +28,9 @@ type version struct {
 	extra              map[string]json.RawMessage // echoed fields, see passthroughKeys
 	source             string
 	assetManifest      map[string]string // path → hash of the asset upload the version names, or nil
+	// migrationTag is set when the version is deployed with migrations
+	// (the only field changed after creation; guarded by Server.mu).
+	migrationTag string
 }
 
 type module struct {
@@ -411,6 +414,9 @@ func (s *Server) versionOut(w *worker, v *version, withModules bool) map[string]
 	for k, raw := range v.extra {
 		o[k] = raw
 	}
+	if v.migrationTag != "" {
+		o["migration_tag"] = v.migrationTag
+	}
 	if withModules {
 		mods := make([]map[string]string, 0, len(v.modules))
 		for _, m := range v.modules {
@@ -480,6 +486,11 @@ func (s *Server) createVersion(rc *reqCtx) *reply {
 	v.assetManifest = manifest
 	if v.bindings, rep = resolveInherits(w, v.bindings); rep != nil {
 		return rep
+	}
+	if m := migrationsOf(v); m != nil && m.OldTag != w.migrationTag {
+		// old_tag is a precondition on the Worker's current tag (no tag: no
+		// old_tag). The code is inferred.
+		return fail(http.StatusBadRequest, 10079, "Migration tag precondition failed: old_tag is %q but the Worker's current migration tag is %q", m.OldTag, w.migrationTag)
 	}
 	now := s.now()
 	w.lastNumber++

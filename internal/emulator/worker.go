@@ -15,6 +15,8 @@ import (
 type account struct {
 	workers map[string]*worker // by ID
 	byName  map[string]*worker
+	// resources are the account's D1, KV and R2 resources (resources.go).
+	resources *resources
 }
 
 // worker is the stored state of one Worker with its versions and deployments.
@@ -28,6 +30,9 @@ type worker struct {
 	versions    []*version    // ascending number
 	deployments []*deployment // oldest first; the last one is active
 	lastNumber  int
+	// migrationTag is the Durable Object migration tag, set when a version
+	// carrying migrations is deployed.
+	migrationTag string
 }
 
 // workerSettings are the Worker fields a client can write (cloudflare-api.md §5.1).

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/loopback"
 )
 
@@ -143,7 +144,7 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	dryRun := strings.EqualFold(str("dry-run"), "true")
 	if !c.Local && !dryRun {
 		if c.APIToken == "" {
-			fail("api-token", "no Cloudflare API token: set the `api-token` input (from a secret) or CLOUDFLARE_API_TOKEN; the token needs Workers Scripts: Edit. To try the action without an account use `api-url: local`")
+			errs = append(errs, &Error{Input: "api-token", Err: cloudflare.ErrNoToken})
 		} else if strings.ContainsAny(c.APIToken, " \t\r\n") {
 			fail("api-token", "the API token contains white space; check the secret's value")
 		}

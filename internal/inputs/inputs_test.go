@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -224,4 +226,16 @@ func FuzzCheckAPIURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEmptyTokenOneMessage: the inputs and the Cloudflare client say the same
+// thing about a missing API token.
+func TestEmptyTokenOneMessage(t *testing.T) {
+	t.Parallel()
+	_, err := load(t, map[string]string{"INPUT_WORKER": "shop", "INPUT_ACCOUNT-ID": "0123456789abcdef0123456789abcdef", "INPUT_API-TOKEN": "  "})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, cloudflare.ErrNoToken)
+	_, clientErr := cloudflare.New(DefaultAPIURL, "", "0123456789abcdef0123456789abcdef")
+	require.ErrorIs(t, clientErr, cloudflare.ErrNoToken)
+	assert.Contains(t, err.Error(), clientErr.Error())
 }

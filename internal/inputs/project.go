@@ -20,6 +20,9 @@ type ProjectConfig struct {
 	// KeepSecrets carries the live version's secrets that this run does not
 	// send, with inherit bindings.
 	KeepSecrets bool
+	// CreateResources creates the KV namespaces, D1 databases and R2 buckets
+	// that the configuration names without an ID and that do not exist.
+	CreateResources bool
 	// AssetsDirectory is the `assets-directory` input, relative to the
 	// working directory; "" means `assets.directory` from the configuration.
 	AssetsDirectory string
@@ -35,6 +38,7 @@ var wranglerEnvName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 func (c *Config) loadProject(l *loader) {
 	p := &c.Project
 	p.KeepSecrets = l.boolean("keep-secrets")
+	p.CreateResources = l.boolean("create-resources")
 	if c.WranglerEnv != "" && !wranglerEnvName.MatchString(c.WranglerEnv) {
 		l.fail("wrangler-env", "%q is not an environment name: use the name of an env.<name> section (letters, digits, `-`, `_`)", c.WranglerEnv)
 	}

@@ -3,6 +3,8 @@ package inputs
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sethvargo/go-githubactions"
 )
 
 // Getenv looks up one environment variable; main passes os.Getenv, tests a map.
@@ -11,8 +13,11 @@ type Getenv func(key string) string
 // Source answers the value of one input by its kebab-case name, and whether it
 // was given at all. Flags win over INPUT_* variables.
 type Source struct {
-	flags  map[string]string
-	getenv Getenv
+	flags map[string]string
+	// action reads INPUT_* and other variables through the injected getenv
+	// (go-githubactions' WithGetenv); it never touches the process's
+	// environment.
+	action *githubactions.Action
 }
 
 // NewSource parses args (without the program name) as one flag per input:
@@ -22,7 +27,7 @@ func NewSource(args []string, getenv Getenv) (*Source, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	s := &Source{flags: map[string]string{}, getenv: getenv}
+	s := &Source{flags: map[string]string{}, action: githubactions.New(githubactions.WithGetenv(githubactions.GetenvFunc(getenv)))}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "-h" || a == "--help" || a == "-help" {
@@ -68,9 +73,10 @@ func (s *Source) Lookup(name string) (string, bool) {
 	if v, ok := s.flags[name]; ok {
 		return strings.TrimSpace(v), true
 	}
-	v := strings.TrimSpace(s.getenv("INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))))
+	// INPUT_<NAME>: spaces become "_", upper-cased, hyphens kept; trimmed.
+	v := s.action.GetInput(name)
 	return v, v != ""
 }
 
 // Env returns an environment variable through the injected getenv.
-func (s *Source) Env(key string) string { return s.getenv(key) }
+func (s *Source) Env(key string) string { return s.action.Getenv(key) }

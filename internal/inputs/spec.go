@@ -36,6 +36,7 @@ var specs = []spec{
 	{"vars", kindString, ""},
 	{"secrets", kindString, ""},
 	{"keep-secrets", kindBool, "true"},
+	{"create-resources", kindBool, "false"},
 	{"tag", kindString, ""},
 	{"message", kindString, ""},
 	{"deploy", kindBool, "false"},

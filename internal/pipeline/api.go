@@ -20,6 +20,15 @@ type API interface {
 	// CreateAssetUploadSession and UploadAssets upload static assets (issue 5).
 	CreateAssetUploadSession(ctx context.Context, scriptName string, manifest map[string]cloudflare.AssetManifestEntry) (*cloudflare.AssetUploadSession, error)
 	UploadAssets(ctx context.Context, uploadJWT string, files []cloudflare.AssetFile) (string, error)
+	// ScriptMigrationTag is the Worker's Durable Object migration tag ("" for none).
+	ScriptMigrationTag(ctx context.Context, name string) (string, error)
+	// Resources named without an ID (resources.go).
+	FindD1Database(ctx context.Context, name string) (*cloudflare.D1Database, error)
+	CreateD1Database(ctx context.Context, name string) (*cloudflare.D1Database, error)
+	FindKVNamespace(ctx context.Context, title string) (*cloudflare.KVNamespace, error)
+	CreateKVNamespace(ctx context.Context, title string) (*cloudflare.KVNamespace, error)
+	R2BucketExists(ctx context.Context, name, jurisdiction string) (bool, error)
+	CreateR2Bucket(ctx context.Context, name, jurisdiction string) error
 }
 
 var _ API = (*cloudflare.Client)(nil)

@@ -20,6 +20,16 @@ func dryRun(ctx context.Context, cfg *inputs.Config, deps Deps, st *settings, b 
 	if res.Assets != nil {
 		withAssets = fmt.Sprintf(" with %d static asset files (only those the service lacks are uploaded)", res.Assets.Files)
 	}
+	if err := planMigrations(ctx, deps.API, cfg, st, deps.Log); err != nil {
+		return err
+	}
+	if err := resolveResources(ctx, deps.API, cfg, st, deps.Log); err != nil {
+		return err
+	}
+	for _, r := range st.project.resources {
+		deps.Log.Noticef("dry run: a real run would create %s (create-resources: true)", describeResource(st, r))
+	}
+	res.Bindings = bindingInfo(st.project.bindings)
 	w, err := deps.API.GetWorker(ctx, st.worker)
 	switch {
 	case err == nil:

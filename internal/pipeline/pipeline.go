@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -119,6 +120,8 @@ type settings struct {
 	build wrangler.Build
 	// live is the run's deployment-list memo (Deps.live).
 	live *liveMemo
+	// migrations is the version's migrations object, nil for none (migrations.go).
+	migrations json.RawMessage
 }
 
 // Run performs one run of the action.
@@ -140,7 +143,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		// `version-id`: deploy an existing version, no upload (promote.go).
 		return res, promote(ctx, cfg, deps, res)
 	}
-	st, err := resolveSettings(cfg, deps, true)
+	st, err := resolveSettings(cfg, deps, forUpload)
 	if err != nil {
 		return res, err
 	}
@@ -192,10 +195,21 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		return res, dryRun(ctx, cfg, deps, st, b, res)
 	}
 	api := deps.API
+	// Reads first: anything that would fail the run fails it before any write.
+	if err := planMigrations(ctx, api, cfg, st, deps.Log); err != nil {
+		return res, err
+	}
+	if err := resolveResources(ctx, api, cfg, st, deps.Log); err != nil {
+		return res, err
+	}
 	w, err := resolveWorkerFor(ctx, api, cfg, st, deps.Log)
 	if err != nil {
 		return res, err
 	}
+	if err := createResources(ctx, api, st, deps.Log); err != nil {
+		return res, err
+	}
+	res.Bindings = bindingInfo(st.project.bindings)
 	res.WorkerID, res.WorkerName, res.WorkerCreated, res.WorkerExists = w.ID, w.Name, w.created, true
 
 	v, reused, err := versionFor(ctx, api, w.ID, b, res, st)

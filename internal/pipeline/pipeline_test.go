@@ -29,6 +29,11 @@ type fakeAPI struct {
 	// lastInput is the last CreateVersion body; assetHashes the stored assets.
 	lastInput   cloudflare.VersionInput
 	assetHashes map[string]bool
+	// migrationTag is the Workers' migration tag by name; d1, kv and r2 the
+	// account's resources (name or title → ID; r2: jurisdiction/name).
+	migrationTag map[string]string
+	d1, kv       map[string]string
+	r2           map[string]bool
 }
 
 var _ API = (*fakeAPI)(nil)

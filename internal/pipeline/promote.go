@@ -32,7 +32,7 @@ var (
 // stages: nothing is uploaded, so no bundle or compatibility date is needed.
 func promote(ctx context.Context, cfg *inputs.Config, deps Deps, res *Result) error {
 	ref := cfg.Rollout.VersionID
-	st, err := resolveSettings(cfg, deps, false)
+	st, err := resolveSettings(cfg, deps, workerOnly)
 	if err != nil {
 		return err
 	}

@@ -32,16 +32,33 @@ type projectSettings struct {
 	// assetsConfig is the version's assets.config object, nil for defaults.
 	assetsConfig map[string]any
 	worker       wrangler.WorkerSettings
+	// version are the configuration's version-level settings.
+	version wrangler.VersionSettings
+	// resources are the configuration's resources without an ID, and R2
+	// buckets to check, less those an input binding replaces (resources.go).
+	resources []wrangler.Resource
 }
+
+// settingsScope says what resolveSettings resolves.
+type settingsScope int
+
+const (
+	// forUpload resolves everything a new version needs.
+	forUpload settingsScope = iota + 1
+	// workerOnly resolves only the Worker's name (`version-id`: nothing is
+	// uploaded).
+	workerOnly
+)
 
 // resolveSettings merges inputs over the wrangler configuration. It reads
 // files (configuration, assets directory) but makes no request, so every
-// input or configuration error surfaces before any write. With upload false
+// input or configuration error surfaces before any write. With workerOnly
 // (`version-id`: nothing is uploaded) it resolves only the Worker's name: the
 // compatibility date, bindings and assets belong to the version being
 // uploaded, so they are neither required nor read (a promote job need not
 // build its assets).
-func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, error) {
+func resolveSettings(cfg *inputs.Config, deps Deps, scope settingsScope) (*settings, error) {
+	upload := scope == forUpload
 	st := &settings{worker: cfg.Worker, compatDate: cfg.CompatibilityDate, compatFl: cfg.CompatibilityFlags}
 	st.project.keepSecrets = cfg.Project.KeepSecrets
 	var wc *wrangler.Config
@@ -100,6 +117,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, upload bool) (*settings, err
 		}
 		st.project.worker = wc.Worker
 		st.build = wc.Build
+		st.project.version = wc.Version
 	}
 	if cfg.WranglerEnv != "" && wc == nil {
 		return nil, &inputs.Error{Input: "wrangler-env", Err: fmt.Errorf("environment %q needs a wrangler configuration, and none was found in %s (input `config`)", cfg.WranglerEnv, cfg.WorkingDirectory)}
@@ -154,6 +172,19 @@ func (st *settings) resolveBindings(cfg *inputs.Config, wc *wrangler.Config) err
 		return &inputs.Error{Input: input, Err: err}
 	}
 	st.project.bindings = merged
+	if wc != nil {
+		inputNames := map[string]bool{}
+		for _, l := range layers[len(layers)-3:] {
+			for _, b := range l.Bindings {
+				inputNames[b.Name] = true
+			}
+		}
+		for _, r := range wc.Resources {
+			if !inputNames[r.Binding] {
+				st.project.resources = append(st.project.resources, r)
+			}
+		}
+	}
 	return nil
 }
 
@@ -296,7 +327,7 @@ func assetsInside(workDir, dir string) error {
 // hasWorkerSettings reports whether the configuration sets Worker-level settings.
 func (p *projectSettings) hasWorkerSettings() bool {
 	w := p.worker
-	return len(w.Observability) > 0 || w.Logpush != nil || len(w.Tags) > 0 || w.WorkersDev != nil || w.PreviewURLs != nil
+	return len(w.Observability) > 0 || w.Logpush != nil || len(w.Tags) > 0 || w.WorkersDev != nil || w.PreviewURLs != nil || len(w.TailConsumers) > 0
 }
 
 // workerInput is the Create Worker body. workers.dev and preview URLs default
@@ -308,7 +339,18 @@ func (p *projectSettings) workerInput(name string) cloudflare.WorkerInput {
 	if w.PreviewURLs != nil {
 		previews = *w.PreviewURLs
 	}
+	var tails []cloudflare.TailConsumer
+	if len(w.TailConsumers) > 0 {
+		var list []struct {
+			Service string `json:"service"`
+		}
+		_ = json.Unmarshal(w.TailConsumers, &list) // checked when parsed
+		for _, t := range list {
+			tails = append(tails, cloudflare.TailConsumer{Name: t.Service})
+		}
+	}
 	return cloudflare.WorkerInput{
+		TailConsumers: tails,
 		Name:          name,
 		Subdomain:     &cloudflare.SubdomainSettings{Enabled: enabled, PreviewsEnabled: previews},
 		Tags:          w.Tags,

@@ -50,6 +50,10 @@ func versionFor(ctx context.Context, api API, workerID string, b *bundle.Bundle,
 		CompatibilityDate:  st.compatDate,
 		CompatibilityFlags: st.compatFl,
 		Annotations:        map[string]string{cloudflare.AnnotationTag: res.Tag},
+		Migrations:         st.migrations,
+		Placement:          st.project.version.Placement,
+		Limits:             st.project.version.Limits,
+		CacheOptions:       st.project.version.CacheOptions,
 	}
 	all := st.project.bindings
 	if st.project.keepSecrets && !res.WorkerCreated {

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
@@ -21,9 +23,11 @@ func resolveWorkerFor(ctx context.Context, api API, cfg *inputs.Config, st *sett
 	if err == nil {
 		log.Infof("Worker %s (%s) found", w.Name, w.ID)
 		if st.project.hasWorkerSettings() {
-			// An existing Worker's settings belong to whoever provisioned it
-			// (product.md "Never implicit").
-			log.Debugf("Worker-level settings of the configuration (observability, logpush, tags, workers_dev, preview_urls) apply only when the action creates the Worker; %s exists, so they were not applied", w.Name)
+			// An existing Worker's settings belong to whoever provisioned it:
+			// they are never changed, only reported when they differ.
+			if diff := workerSettingsDiff(w, st.project.worker); len(diff) > 0 {
+				log.Noticef("%s: these Worker-level settings differ from the live Worker %s and were not applied (they are written only when the action creates the Worker; change them in the dashboard, with wrangler or Terraform): %s", filepath.Base(st.configPath), w.Name, strings.Join(diff, "; "))
+			}
 		}
 		return &worker{ID: w.ID, Name: w.Name}, nil
 	}

@@ -275,13 +275,13 @@ func Advice(err error) string {
 		return "the run was cancelled before it finished: " + msg
 	case errors.As(err, &apiErr):
 		switch {
-		case apiErr.Status == 401 || apiErr.HasCode(10000) || apiErr.HasCode(9109):
+		case apiErr.Status == 401 || apiErr.HasCode(cloudflare.CodeAuthentication) || apiErr.HasCode(cloudflare.CodeInvalidAccessToken):
 			return msg + ". Cloudflare did not accept the API token: check that `api-token` is current and has the permission Workers Scripts: Edit on account `account-id`"
 		case apiErr.Status == 403:
 			return msg + ". The API token lacks a permission for this call: it needs Workers Scripts: Edit on this account"
-		case apiErr.HasCode(10021):
+		case apiErr.HasCode(cloudflare.CodeValidation):
 			return msg + ". Cloudflare rejected the version (a syntax error, a missing export, a bad binding, or startup limits): check the modules and `main-module`"
-		case apiErr.HasCode(10027):
+		case apiErr.HasCode(cloudflare.CodeTooLarge):
 			return msg + ". The bundle is over the account's size limit (free plan 3 MB, paid 10 MB compressed)"
 		case apiErr.Status == 429:
 			return msg + ". Cloudflare's rate limit held for the whole retry budget: wait a few minutes and rerun"

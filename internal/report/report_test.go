@@ -5,6 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,6 +167,8 @@ func TestAdvice(t *testing.T) {
 		{"bad token", fmt.Errorf("failed to look up Worker: %w", &cloudflare.APIError{Method: "GET", Path: "/x", Status: 403, Errors: []cloudflare.ErrorDetail{{Code: 10000, Message: "Authentication error"}}}), "Workers Scripts: Edit"},
 		{"outage", &cloudflare.APIError{Method: "GET", Path: "/x", Status: 503}, "rerun the job later"},
 		{"validation", &cloudflare.APIError{Method: "POST", Path: "/x", Status: 400, Errors: []cloudflare.ErrorDetail{{Code: 10021, Message: "Uncaught SyntaxError"}}}, "main-module"},
+		{"invalid access token", &cloudflare.APIError{Method: "GET", Path: "/x", Status: 400, Errors: []cloudflare.ErrorDetail{{Code: 9109, Message: "Invalid access token"}}}, "did not accept the API token"},
+		{"too large", &cloudflare.APIError{Method: "PUT", Path: "/x", Status: 400, Errors: []cloudflare.ErrorDetail{{Code: 10027, Message: "exceeds the size limit"}}}, "over the account's size limit"},
 		{"input", &inputs.Error{Input: "tag", Err: errors.New("too long")}, "input `tag`: too long"},
 		{"cancelled", fmt.Errorf("x: %w", context.Canceled), "cancelled"},
 	}
@@ -173,4 +178,31 @@ func TestAdvice(t *testing.T) {
 			assert.Contains(t, Advice(tc.err), tc.want)
 		})
 	}
+}
+
+// TestAdviceNamesCloudflareCodes: the package compares Cloudflare error codes
+// through the named constants of package cloudflare, never bare numbers.
+func TestAdviceNamesCloudflareCodes(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	calls := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(f, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok {
+				if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "HasCode" && len(c.Args) == 1 {
+					calls++
+					_, bare := c.Args[0].(*ast.BasicLit)
+					assert.False(t, bare, "%s: HasCode with a bare number; use a cloudflare.Code* constant", path)
+				}
+			}
+			return true
+		})
+	}
+	assert.Positive(t, calls, "the scan found the HasCode calls")
 }

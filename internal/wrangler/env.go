@@ -106,6 +106,7 @@ func envSections(top map[string]json.RawMessage) (map[string]map[string]json.Raw
 var applied = map[string]bool{
 	"name": true, "main": true, "compatibility_date": true, "compatibility_flags": true,
 	"assets": true, "observability": true, "logpush": true, "tags": true, "workers_dev": true, "preview_urls": true,
+	"migrations": true, "placement": true, "limits": true, "cache": true, "tail_consumers": true,
 }
 
 func init() {
@@ -128,6 +129,15 @@ func ignoredKeys(eff map[string]json.RawMessage) []string {
 					out = append(out, "queues."+sub)
 				}
 			}
+		case k == "unsafe":
+			var u map[string]json.RawMessage
+			_ = json.Unmarshal(v, &u)
+			for sub := range u {
+				if sub != "bindings" {
+					out = append(out, "unsafe."+sub)
+				}
+			}
+		case k == "logfwdr":
 		case k == "durable_objects":
 			var d map[string]json.RawMessage
 			_ = json.Unmarshal(v, &d)

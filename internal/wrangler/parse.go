@@ -15,6 +15,8 @@ type parser struct {
 	raw    map[string]json.RawMessage
 	prefix string // "env.<e>." for messages, or ""
 	errs   []error
+	// resources are KV and D1 entries without an ID, and R2 buckets.
+	resources []Resource
 }
 
 func (p *parser) fail(format string, args ...any) {
@@ -59,6 +61,14 @@ func (p *parser) workerSettings(w *WorkerSettings) {
 	}
 	w.Logpush = p.boolean("logpush")
 	p.strList("tags", &w.Tags)
+	if v, ok := p.raw["tail_consumers"]; ok && string(v) != "null" {
+		var list []map[string]json.RawMessage
+		if json.Unmarshal(v, &list) != nil {
+			p.fail("key %q must be a list of objects such as {\"service\": \"my-tail-worker\"}", "tail_consumers")
+		} else {
+			w.TailConsumers = compact(v)
+		}
+	}
 	w.WorkersDev = p.boolean("workers_dev")
 	w.PreviewURLs = p.boolean("preview_urls")
 }
@@ -142,18 +152,18 @@ type arrayKind struct {
 	convert func(entry map[string]json.RawMessage, out map[string]any) error
 }
 
-// arrayKinds map wrangler's binding lists to the API's binding objects
-// (cloudflare-api.md §6.3; wrangler's src/deployment-bundle/create-worker-upload-form.ts
-// does the same mapping for the legacy upload).
+// arrayKinds map wrangler's binding lists to the API's binding objects the
+// way wrangler 4.85 builds them (packages/wrangler/src/deployment-bundle/
+// create-worker-upload-form.ts in cloudflare/workers-sdk); docs/wrangler.md
+// lists the mapping. D1 and KV entries without an ID become Resources.
 var arrayKinds = []arrayKind{
 	{key: "kv_namespaces", typ: "kv_namespace", nameKey: "binding", fields: []fieldMap{{from: "id", to: "namespace_id", required: true}}},
 	{key: "r2_buckets", typ: "r2_bucket", nameKey: "binding", fields: []fieldMap{{from: "bucket_name", to: "bucket_name", required: true}, {from: "jurisdiction", to: "jurisdiction"}}},
 	{key: "d1_databases", typ: "d1", nameKey: "binding", fields: []fieldMap{{from: "database_id", to: "database_id", required: true}}},
-	{key: "services", typ: "service", nameKey: "binding", fields: []fieldMap{{from: "service", to: "service", required: true}, {from: "environment", to: "environment"}, {from: "entrypoint", to: "entrypoint"}}},
-	{key: "queues", sub: "producers", typ: "queue", nameKey: "binding", fields: []fieldMap{{from: "queue", to: "queue_name", required: true}}},
+	{key: "services", typ: "service", nameKey: "binding", fields: []fieldMap{{from: "service", to: "service", required: true}, {from: "environment", to: "environment"}, {from: "entrypoint", to: "entrypoint"}, {from: "props", to: "props"}, {from: "cross_account_grant", to: "cross_account_grant"}}},
+	{key: "queues", sub: "producers", typ: "queue", nameKey: "binding", fields: []fieldMap{{from: "queue", to: "queue_name", required: true}, {from: "delivery_delay", to: "delivery_delay"}}},
 	{key: "durable_objects", sub: "bindings", typ: "durable_object_namespace", nameKey: "name", fields: []fieldMap{{from: "class_name", to: "class_name", required: true}, {from: "script_name", to: "script_name"}, {from: "environment", to: "environment"}}},
-	// wrangler uses the binding name as the dataset when none is given (inferred from its docs).
-	{key: "analytics_engine_datasets", typ: "analytics_engine", nameKey: "binding", fields: []fieldMap{{from: "dataset", to: "dataset", defaultName: true}}},
+	{key: "analytics_engine_datasets", typ: "analytics_engine", nameKey: "binding", fields: []fieldMap{{from: "dataset", to: "dataset"}}},
 	{key: "hyperdrive", typ: "hyperdrive", nameKey: "binding", fields: []fieldMap{{from: "id", to: "id", required: true}}},
 	{key: "vectorize", typ: "vectorize", nameKey: "binding", fields: []fieldMap{{from: "index_name", to: "index_name", required: true}}},
 	{key: "send_email", typ: "send_email", nameKey: "name", fields: []fieldMap{{from: "destination_address", to: "destination_address"}, {from: "allowed_destination_addresses", to: "allowed_destination_addresses"}, {from: "allowed_sender_addresses", to: "allowed_sender_addresses"}}},
@@ -163,14 +173,30 @@ var arrayKinds = []arrayKind{
 	{key: "pipelines", typ: "pipelines", nameKey: "binding", fields: []fieldMap{{from: "pipeline", to: "pipeline", required: true}}},
 	{key: "secrets_store_secrets", typ: "secrets_store_secret", nameKey: "binding", fields: []fieldMap{{from: "store_id", to: "store_id", required: true}, {from: "secret_name", to: "secret_name", required: true}}},
 	{key: "ratelimits", typ: "ratelimit", nameKey: "name", fields: []fieldMap{{from: "namespace_id", to: "namespace_id", required: true}, {from: "simple", to: "simple", required: true}}},
+	{key: "ai_search_namespaces", typ: "ai_search_namespace", nameKey: "binding", fields: []fieldMap{{from: "namespace", to: "namespace", required: true}}},
+	{key: "ai_search", typ: "ai_search", nameKey: "binding", fields: []fieldMap{{from: "instance_name", to: "instance_name", required: true}}},
+	{key: "worker_loaders", typ: "worker_loader", nameKey: "binding"},
+	{key: "vpc_services", typ: "vpc_service", nameKey: "binding", fields: []fieldMap{{from: "service_id", to: "service_id", required: true}}},
+	{key: "vpc_networks", typ: "vpc_network", nameKey: "binding", fields: []fieldMap{{from: "tunnel_id", to: "tunnel_id"}, {from: "network_id", to: "network_id"}}},
+	{key: "artifacts", typ: "artifacts", nameKey: "binding", fields: []fieldMap{{from: "namespace", to: "namespace", required: true}}},
+	{key: "flagship", typ: "flagship", nameKey: "binding", fields: []fieldMap{{from: "app_id", to: "app_id", required: true}}},
+	{key: "unsafe_hello_world", typ: "unsafe_hello_world", nameKey: "binding", fields: []fieldMap{{from: "enable_timer", to: "enable_timer"}}},
+	{key: "logfwdr", sub: "bindings", typ: "logfwdr", nameKey: "name", fields: []fieldMap{{from: "destination", to: "destination", required: true}}},
 }
 
-// objectKinds are keys holding one binding, `{binding = "NAME"}`.
-var objectKinds = map[string]string{"ai": "ai", "browser": "browser", "version_metadata": "version_metadata", "images": "images"}
+// objectKinds are keys holding one binding, `{binding = "NAME"}`; extra are
+// the further keys wrangler sends (ai's staging).
+var objectKinds = map[string]struct {
+	typ   string
+	extra []string
+}{
+	"ai": {"ai", []string{"staging"}}, "browser": {"browser", nil}, "version_metadata": {"version_metadata", nil},
+	"images": {"images", nil}, "stream": {"stream", nil}, "media": {"media", nil},
+}
 
 // bindingKeys are every key that defines bindings.
 var bindingKeys = func() map[string]bool {
-	m := map[string]bool{"vars": true}
+	m := map[string]bool{"vars": true, "unsafe": true}
 	for _, k := range arrayKinds {
 		if k.sub == "" {
 			m[k.key] = true
@@ -266,9 +292,14 @@ func (p *parser) bindings() []bindings.Binding {
 			continue
 		}
 		for i, e := range entries {
-			add(kind.build(e, fmt.Sprintf("%s[%d]", path, i)))
+			where := fmt.Sprintf("%s[%d]", path, i)
+			if p.resource(kind, e, where) {
+				continue
+			}
+			add(kind.build(e, where))
 		}
 	}
+	p.unsafeBindings(add)
 	keys := make([]string, 0, len(objectKinds))
 	for k := range objectKinds {
 		keys = append(keys, k)
@@ -279,14 +310,19 @@ func (p *parser) bindings() []bindings.Binding {
 		if !ok {
 			continue
 		}
-		var e struct {
-			Binding string `json:"binding"`
-		}
-		if json.Unmarshal(v, &e) != nil || e.Binding == "" {
+		var e map[string]json.RawMessage
+		var name string
+		if json.Unmarshal(v, &e) != nil || json.Unmarshal(e["binding"], &name) != nil || name == "" {
 			p.fail("key %q must be an object with a `binding` name, e.g. {\"binding\": \"AI\"}", p.prefix+k)
 			continue
 		}
-		add(bindings.New(e.Binding, objectKinds[k], nil))
+		fields := map[string]any{}
+		for _, x := range objectKinds[k].extra {
+			if raw, ok := e[x]; ok && string(raw) != "null" {
+				fields[x] = compact(raw)
+			}
+		}
+		add(bindings.New(name, objectKinds[k].typ, fields))
 	}
 	return out
 }
@@ -315,4 +351,149 @@ func (k arrayKind) build(e map[string]json.RawMessage, path string) (bindings.Bi
 		}
 	}
 	return bindings.New(name, k.typ, out)
+}
+
+// missing reports whether a key is absent, null or the empty string: an
+// empty ID is never sent.
+func missing(e map[string]json.RawMessage, key string) bool {
+	v, ok := e[key]
+	if !ok || string(v) == "null" {
+		return true
+	}
+	var s string
+	return json.Unmarshal(v, &s) == nil && s == ""
+}
+
+// resource records KV and D1 entries without an ID (and returns true: the
+// binding is built once the resource is resolved) and R2 buckets, which are
+// checked to exist (false: the binding is built now).
+func (p *parser) resource(kind arrayKind, e map[string]json.RawMessage, where string) bool {
+	var name string
+	if json.Unmarshal(e[kind.nameKey], &name) != nil || name == "" {
+		return false // build reports it
+	}
+	str := func(key string) string {
+		var s string
+		_ = json.Unmarshal(e[key], &s)
+		return s
+	}
+	switch kind.key {
+	case "kv_namespaces":
+		if missing(e, "id") {
+			p.resources = append(p.resources, Resource{Kind: ResourceKV, Binding: name, Where: where})
+			return true
+		}
+	case "d1_databases":
+		if missing(e, "database_id") {
+			// Without database_name the database has wrangler's default
+			// name (Resource.Name "": the caller derives it).
+			p.resources = append(p.resources, Resource{Kind: ResourceD1, Binding: name, Name: str("database_name"), Where: where})
+			return true
+		}
+	case "r2_buckets":
+		if b := str("bucket_name"); b != "" {
+			p.resources = append(p.resources, Resource{Kind: ResourceR2, Binding: name, Name: b, Jurisdiction: str("jurisdiction"), Where: where})
+		}
+	}
+	return false
+}
+
+// unsafeBindings passes `unsafe.bindings` through as written: each entry is a
+// binding object in the API's format (name, type and its own fields).
+func (p *parser) unsafeBindings(add func(bindings.Binding, error)) {
+	v, ok := p.raw["unsafe"]
+	if !ok {
+		return
+	}
+	var u struct {
+		Bindings []json.RawMessage `json:"bindings"`
+	}
+	if json.Unmarshal(v, &u) != nil {
+		p.fail("key %q must be an object with `bindings` (a list of binding objects)", p.prefix+"unsafe")
+		return
+	}
+	for i, raw := range u.Bindings {
+		b, err := bindings.FromJSON(raw)
+		if err != nil {
+			err = fmt.Errorf("%sunsafe.bindings[%d]: %w", p.prefix, i, err)
+		}
+		add(b, err)
+	}
+}
+
+// versionSettings reads migrations, placement, limits and cache.
+func (p *parser) versionSettings(vs *VersionSettings) {
+	if v, ok := p.raw["migrations"]; ok && string(v) != "null" {
+		var steps []map[string]json.RawMessage
+		if json.Unmarshal(v, &steps) != nil {
+			p.fail("key %q must be a list of migration steps such as {\"tag\": \"v1\", \"new_sqlite_classes\": [\"Counter\"]}", p.prefix+"migrations")
+		}
+		seen := map[string]bool{}
+		for i, st := range steps {
+			var tag string
+			if json.Unmarshal(st["tag"], &tag) != nil || tag == "" {
+				p.fail("%smigrations[%d]: `tag` must be a non-empty string", p.prefix, i)
+				continue
+			}
+			if seen[tag] {
+				p.fail("%smigrations[%d]: tag %q is used twice; each migration needs its own tag", p.prefix, i, tag)
+				continue
+			}
+			seen[tag] = true
+			delete(st, "tag")
+			raw, _ := json.Marshal(st)
+			vs.Migrations = append(vs.Migrations, Migration{Tag: tag, Step: raw})
+		}
+	}
+	vs.Placement = p.placement()
+	for key, dst := range map[string]*json.RawMessage{"limits": &vs.Limits, "cache": &vs.CacheOptions} {
+		if v, ok := p.raw[key]; ok && string(v) != "null" {
+			var obj map[string]json.RawMessage
+			if json.Unmarshal(v, &obj) != nil {
+				p.fail("key %q must be an object", p.prefix+key)
+				continue
+			}
+			*dst = compact(v)
+		}
+	}
+}
+
+// placement derives the API's placement object as wrangler does
+// (packages/wrangler/src/utils/placement.ts): mode "off" without a hint is
+// no placement; a hint or mode "smart" is {mode: smart} (the hint is not
+// sent); otherwise the first of region, host, hostname as a targeted
+// placement.
+func (p *parser) placement() json.RawMessage {
+	v, ok := p.raw["placement"]
+	if !ok || string(v) == "null" {
+		return nil
+	}
+	var pl struct {
+		Mode     string `json:"mode"`
+		Hint     string `json:"hint"`
+		Region   string `json:"region"`
+		Host     string `json:"host"`
+		Hostname string `json:"hostname"`
+	}
+	if json.Unmarshal(v, &pl) != nil {
+		p.fail("key %q must be an object such as {\"mode\": \"smart\"}", p.prefix+"placement")
+		return nil
+	}
+	var out map[string]string
+	switch {
+	case pl.Hint == "" && pl.Mode == "off":
+	case pl.Hint != "" || pl.Mode == "smart":
+		out = map[string]string{"mode": "smart"}
+	case pl.Region != "":
+		out = map[string]string{"mode": "targeted", "region": pl.Region}
+	case pl.Host != "":
+		out = map[string]string{"mode": "targeted", "host": pl.Host}
+	case pl.Hostname != "":
+		out = map[string]string{"mode": "targeted", "hostname": pl.Hostname}
+	}
+	if out == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(out)
+	return raw
 }

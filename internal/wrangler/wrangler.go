@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -36,6 +37,13 @@ type Config struct {
 	HasCompatibilityFlags bool
 	// Bindings are the configuration's bindings in API form, sorted by name.
 	Bindings []bindings.Binding
+	// Resources are bindings whose resource has no ID in the file (KV, D1)
+	// and R2 buckets, which must exist: the run looks them up (and creates
+	// them with `create-resources`) before any write. A KV or D1 resource
+	// is not in Bindings until resolved.
+	Resources []Resource
+	// Version holds the version-level settings wrangler sends with a version.
+	Version VersionSettings
 	// Assets is the `assets` section, nil when absent.
 	Assets *Assets
 	// Worker holds the Worker-level settings, applied only when the action
@@ -77,10 +85,63 @@ type WorkerSettings struct {
 	Observability json.RawMessage
 	Logpush       *bool
 	Tags          []string
+	// TailConsumers is `tail_consumers` as written (a list of {service}).
+	TailConsumers json.RawMessage
 	// WorkersDev is `workers_dev`: reachable at <name>.<subdomain>.workers.dev.
 	WorkersDev *bool
 	// PreviewURLs is `preview_urls`: version preview URLs.
 	PreviewURLs *bool
+}
+
+// Resource kinds.
+const (
+	ResourceKV = "kv_namespace"
+	ResourceD1 = "d1"
+	ResourceR2 = "r2_bucket"
+)
+
+// Resource is a KV namespace or D1 database named without an ID, or an R2
+// bucket (named by its bucket name) that must exist.
+type Resource struct {
+	// Kind is ResourceKV, ResourceD1 or ResourceR2.
+	Kind string
+	// Binding is the binding's name.
+	Binding string
+	// Name is the D1 database_name or the R2 bucket_name; "" for KV and
+	// for a D1 entry without database_name (see DefaultResourceName).
+	Name string
+	// Jurisdiction is the R2 bucket's jurisdiction, or "".
+	Jurisdiction string
+	// Where is the entry in the file, e.g. d1_databases[0].
+	Where string
+}
+
+// DefaultResourceName is the name wrangler gives a KV namespace (its title)
+// or D1 database it provisions for a binding named without one:
+// `<worker>-<binding>`, the binding lowercased with `_` as `-`.
+func DefaultResourceName(worker, binding string) string {
+	return worker + "-" + strings.ReplaceAll(strings.ToLower(binding), "_", "-")
+}
+
+// Migration is one step of `migrations`: its tag and the step without it.
+type Migration struct {
+	Tag string
+	// Step is the migration object without `tag`, in the API's format.
+	Step json.RawMessage
+}
+
+// VersionSettings are the settings wrangler uploads with each version
+// (docs/wrangler.md). Nil and empty mean "not set".
+type VersionSettings struct {
+	// Migrations are the Durable Object migrations in file order; which of
+	// them a version carries depends on the Worker's current tag (Pending).
+	Migrations []Migration
+	// Placement is the API's placement object, as wrangler derives it.
+	Placement json.RawMessage
+	// Limits is `limits` as written ({cpu_ms, subrequests}).
+	Limits json.RawMessage
+	// CacheOptions is `cache` as written, sent as `cache_options`.
+	CacheOptions json.RawMessage
 }
 
 // ErrNotFound is returned by Find when no configuration file exists.
@@ -202,6 +263,7 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	p.workerSettings(&c.Worker)
 	p.upload(c)
 	c.Build = p.build()
+	p.versionSettings(&c.Version)
 	c.Assets = p.assets()
 	bs := p.bindings()
 	if c.Assets != nil && c.Assets.Binding != "" {
@@ -212,6 +274,14 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	}
 	if err := errors.Join(p.errs...); err != nil {
 		return nil, err
+	}
+	for _, r := range p.resources {
+		if r.Kind != ResourceR2 {
+			// Unresolved resources still take their name.
+			if b, err := bindings.New(r.Binding, r.Kind, nil); err == nil {
+				bs = append(bs, b)
+			}
+		}
 	}
 	for _, b := range bs {
 		if err := bindings.CheckName(b.Name); err != nil {
@@ -225,7 +295,14 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	if err := errors.Join(p.errs...); err != nil {
 		return nil, err
 	}
-	c.Bindings = merged
+	unresolved := map[string]bool{}
+	for _, r := range p.resources {
+		if r.Kind != ResourceR2 {
+			unresolved[r.Binding] = true
+		}
+	}
+	c.Bindings = slices.DeleteFunc(merged, func(b bindings.Binding) bool { return unresolved[b.Name] })
+	c.Resources = p.resources
 	c.Ignored = ignoredKeys(eff)
 	return c, nil
 }

@@ -39,20 +39,24 @@ func TestParse(t *testing.T) {
   "placement": {"mode": "smart"},
 }`,
 			want: &Config{Name: "shop", Main: "dist/index.mjs", CompatibilityDate: "2025-09-01",
-				CompatibilityFlags: []string{"nodejs_compat"}, HasCompatibilityFlags: true, Ignored: []string{"placement", "routes"}, Bindings: []bindings.Binding{}},
+				CompatibilityFlags: []string{"nodejs_compat"}, HasCompatibilityFlags: true, Ignored: []string{"routes"}, Bindings: []bindings.Binding{},
+				Version: VersionSettings{Placement: json.RawMessage(`{"mode":"smart"}`)}},
 		},
 		{
 			name: "equivalent toml",
 			file: "wrangler.toml",
 			data: "name = \"shop\"\nmain = \"dist/index.mjs\"\ncompatibility_date = \"2025-09-01\"\ncompatibility_flags = [\"nodejs_compat\"]\n\n[placement]\nmode = \"smart\"\n\n[[routes]]\npattern = \"shop.example.com/*\"\n",
 			want: &Config{Name: "shop", Main: "dist/index.mjs", CompatibilityDate: "2025-09-01",
-				CompatibilityFlags: []string{"nodejs_compat"}, HasCompatibilityFlags: true, Ignored: []string{"placement", "routes"}, Bindings: []bindings.Binding{}},
+				CompatibilityFlags: []string{"nodejs_compat"}, HasCompatibilityFlags: true, Ignored: []string{"routes"}, Bindings: []bindings.Binding{},
+				Version: VersionSettings{Placement: json.RawMessage(`{"mode":"smart"}`)}},
 		},
 		{name: "jsonc syntax error has line and column", file: "wrangler.jsonc", data: "{\n  \"name\": \"a\",,\n}", wantErr: "line 2, column 15"},
 		{name: "toml syntax error has line and column", file: "wrangler.toml", data: "name = \"a\"\nmain = \n", wantErr: "line 2, column"},
 		{name: "wrong type", file: "wrangler.json", data: `{"name": 3}`, wantErr: `key "name" must be a string`},
 		{name: "not an object", file: "wrangler.json", data: `[1]`, wantErr: "top level must be an object"},
-		{name: "binding without its id", file: "wrangler.json", data: `{"kv_namespaces":[{"binding":"KV"}]}`, wantErr: "kv_namespaces[0] (KV): `id` is required"},
+		{name: "binding without its id", file: "wrangler.json", data: `{"hyperdrive":[{"binding":"PG"}]}`, wantErr: "hyperdrive[0] (PG): `id` is required"},
+		{name: "migration without tag", file: "wrangler.json", data: `{"migrations":[{"new_classes":["A"]}]}`, wantErr: "migrations[0]: `tag` must be a non-empty string"},
+		{name: "unsafe binding without type", file: "wrangler.json", data: `{"unsafe":{"bindings":[{"name":"X"}]}}`, wantErr: "unsafe.bindings[0]: binding \"X\" has no `type`"},
 		{name: "binding name not an identifier", file: "wrangler.json", data: `{"kv_namespaces":[{"binding":"MY-KV","id":"x"}]}`, wantErr: `"MY-KV" is not a valid JavaScript identifier`},
 		{name: "duplicate binding names", file: "wrangler.json", data: `{"vars":{"DB":"x"},"d1_databases":[{"binding":"DB","database_id":"y"}]}`, wantErr: `binding name "DB" is used twice`},
 		{name: "bad html_handling", file: "wrangler.json", data: `{"assets":{"directory":"p","html_handling":"sometimes"}}`, wantErr: "assets.html_handling"},
@@ -93,7 +97,7 @@ func TestBindingKinds(t *testing.T) {
 		{"queue producer", `{"queues":{"producers":[{"binding":"Q","queue":"q"}]}}`, "[[queues.producers]]\nbinding = \"Q\"\nqueue = \"q\"", `{"name":"Q","queue_name":"q","type":"queue"}`},
 		{"durable object", `{"durable_objects":{"bindings":[{"name":"D","class_name":"C","script_name":"other"}]}}`, "[[durable_objects.bindings]]\nname = \"D\"\nclass_name = \"C\"\nscript_name = \"other\"", `{"class_name":"C","name":"D","script_name":"other","type":"durable_object_namespace"}`},
 		{"analytics engine", `{"analytics_engine_datasets":[{"binding":"AE","dataset":"ds"}]}`, "[[analytics_engine_datasets]]\nbinding = \"AE\"\ndataset = \"ds\"", `{"dataset":"ds","name":"AE","type":"analytics_engine"}`},
-		{"analytics engine default dataset", `{"analytics_engine_datasets":[{"binding":"AE"}]}`, "[[analytics_engine_datasets]]\nbinding = \"AE\"", `{"dataset":"AE","name":"AE","type":"analytics_engine"}`},
+		{"analytics engine without dataset (wrangler sends none)", `{"analytics_engine_datasets":[{"binding":"AE"}]}`, "[[analytics_engine_datasets]]\nbinding = \"AE\"", `{"name":"AE","type":"analytics_engine"}`},
 		{"hyperdrive", `{"hyperdrive":[{"binding":"H","id":"h1"}]}`, "[[hyperdrive]]\nbinding = \"H\"\nid = \"h1\"", `{"id":"h1","name":"H","type":"hyperdrive"}`},
 		{"vectorize", `{"vectorize":[{"binding":"V","index_name":"i"}]}`, "[[vectorize]]\nbinding = \"V\"\nindex_name = \"i\"", `{"index_name":"i","name":"V","type":"vectorize"}`},
 		{"ai", `{"ai":{"binding":"AI"}}`, "[ai]\nbinding = \"AI\"", `{"name":"AI","type":"ai"}`},
@@ -220,6 +224,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("wrangler.toml", "name = \"a\"\n[env.staging]\nname = \"b\"\n", "staging")
 	f.Add("wrangler.json", `{"compatibility_flags":["a","b"],"vars":{"A":{"b":1}},"kv_namespaces":[{"binding":"K","id":"1"}]}`, "")
 	f.Add("wrangler.json", `{"queues":{"producers":[{"binding":"Q","queue":"q"}]},"dispatch_namespaces":[{"binding":"D","namespace":"n","outbound":{"service":"s"}}]}`, "x")
+	f.Add("wrangler.json", `{"migrations":[{"tag":"v1","new_classes":["A"]}],"placement":{"hint":"x"},"limits":{"cpu_ms":1},"cache":{"enabled":true},"unsafe":{"bindings":[{"name":"U","type":"ratelimit"}]}}`, "")
+	f.Add("wrangler.json", `{"d1_databases":[{"binding":"D","database_id":"","database_name":"n"}],"kv_namespaces":[{"binding":"K"}],"r2_buckets":[{"binding":"R","bucket_name":"b"}],"worker_loaders":[{"binding":"L"}]}`, "")
 	f.Fuzz(func(t *testing.T, name, data, env string) {
 		c, err := ParseEnv(name, []byte(data), env)
 		if err != nil {
@@ -229,6 +235,11 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil config without error")
 		}
 		seen := map[string]bool{}
+		for _, r := range c.Resources {
+			if r.Kind != ResourceR2 {
+				seen[r.Binding] = true
+			}
+		}
 		for _, b := range c.Bindings {
 			if seen[b.Name] || bindings.CheckName(b.Name) != nil || !json.Valid(b.JSON) {
 				t.Fatalf("invalid binding %q in %s", b.Name, b.JSON)
