@@ -313,6 +313,24 @@ func TestBadInput(t *testing.T) {
 		// ---- assets-directory, dry-run -------------------------------------------
 		{name: "assets-directory: does not exist", inputs: map[string]string{"assets-directory": "public"}, want: []string{"assets-directory", "public"}, pr: true},
 		{name: "upload-source-maps: not a boolean", inputs: map[string]string{"upload-source-maps": "yes"}, want: []string{"upload-source-maps", "not a boolean"}},
+		{name: "bundle: unknown mode", inputs: map[string]string{"bundle": "esbuild"}, want: []string{"bundle", `"esbuild" is not a bundle mode: use auto, true or false`}},
+		{
+			name: "bundle: false on a TypeScript entry", inputs: map[string]string{"worker": "", "modules": "", "bundle": "false"},
+			setup: func(t *testing.T, ws string) {
+				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\nmain = \"src/index.ts\"\n"))
+				write(t, ws, "src/index.ts", []byte("export default { fetch: (): Response => new Response('ts') };\n"))
+				require.NoError(t, os.RemoveAll(filepath.Join(ws, "dist")))
+			},
+			want: []string{"bundle", `"src/index.ts" is a source file`, "remove `bundle: false`"},
+		},
+		{
+			name: "bundle: an import that cannot be resolved", inputs: map[string]string{"worker": "", "modules": ""},
+			setup: func(t *testing.T, ws string) {
+				write(t, ws, "wrangler.toml", []byte("name = \"shop\"\nmain = \"src/index.ts\"\n"))
+				write(t, ws, "src/index.ts", []byte("import { Hono } from 'hono';\nexport default new Hono();\n"))
+			},
+			want: []string{"bundle", `src/index.ts:1:22: Could not resolve "hono"`, "npm ci"},
+		},
 		{name: "assets-directory: is a file", inputs: map[string]string{"assets-directory": "dist/index.mjs"}, want: []string{"assets-directory", "index.mjs"}},
 		{
 			name: "assets-directory: from the configuration, missing", inputs: map[string]string{"worker": ""},

@@ -62,6 +62,7 @@ func naturalJob(t *testing.T, cf *cloudflare, ws string) job {
 			"create-worker": "true", "working-directory": ".", "stages": "100%", "dry-run": "false",
 			"keep-secrets": "true", "rollback": "true", "comment": "true", "github-deployment": "false",
 			"health-check-interval": "10s", "min-requests": "50", "no-data": "fail", "github-token": testGitHubToken,
+			"bundle": "auto",
 		},
 	}
 }
@@ -214,34 +215,58 @@ func TestFrameworkReactRouterDeploys(t *testing.T) {
 	assert.NotContains(t, r.Stdout, "not applied")
 }
 
-// Hono built by `wrangler deploy --dry-run --outdir dist`: wrangler's README.md is skipped,
-// the source map left out, and `main: src/index.ts` maps to the built index.js.
+// Hono built by `wrangler deploy --dry-run --outdir dist`, with `bundle: false` (the action
+// would otherwise bundle src/index.ts itself): wrangler's README.md is skipped, the source map
+// left out, and `main: src/index.ts` maps to the built index.js.
 func TestFrameworkHonoOutdirDeploys(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
 	ws := frameworkWorkspace(t, "hono-outdir")
-	r, v := deployed(t, cf, ws, "hono-app")
+	j := naturalJob(t, cf, ws)
+	j.Inputs["bundle"] = "false"
+	r := j.exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	v := cf.Versions("hono-app")[0]
 	assert.Equal(t, "index.js", v.MainModule)
 	assert.Equal(t, map[string]string{"index.js": "application/javascript+module"}, moduleTypes(v))
 	assert.Contains(t, r.Stdout, "dist/README.md")
 }
 
-// Outputs that are not bundled fail before any write, with advice naming the one step.
+// OpenNext's output is bundled from .open-next/worker.js (one of the files that would be
+// uploaded imports a package), as `wrangler deploy` does: the dynamic import of the server
+// function is inlined, Node.js built-ins and cloudflare:workers stay external.
+func TestFrameworkOpenNextIsBundled(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	ws := frameworkWorkspace(t, "nextjs")
+	r, v := deployed(t, cf, ws, "nextjs-app")
+	assert.Contains(t, r.Stdout, `Bundled .open-next/worker.js with esbuild into worker.js because module "cloudflare-templates/images.js" imports the package "@opennextjs/aws/adapters/logger.js"`)
+	assert.Equal(t, "worker.js", v.MainModule)
+	assert.Equal(t, map[string]string{"worker.js": "application/javascript+module"}, moduleTypes(v))
+}
+
+// Outputs that need bundling but whose packages are not installed fail before any write,
+// naming the file, line and column and the import, with the advice to install them.
 func TestFrameworksThatNeedBundlingFailBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		name string
-		want []string
+		name, bundle string
+		want         []string
 	}{
-		{"hono", []string{`"src/index.ts" is a source file`, "npx wrangler deploy --dry-run --outdir dist"}},
-		{"sveltekit", []string{`module "_worker.js" imports "./../output/server/index.js"`, "npx wrangler deploy --dry-run --outdir dist", `"dist/**"`}},
-		{"nextjs", []string{"@opennextjs/", "npx wrangler deploy --dry-run --outdir dist", `"dist/**"`}},
+		{"hono", "auto", []string{`input ` + "`bundle`" + `: bundling src/index.ts failed: src/index.ts:1:22: Could not resolve "hono"`, "npm ci"}},
+		{"sveltekit", "auto", []string{`.svelte-kit/output/server/index.js:1:28: Could not resolve "@sveltejs/kit"`, "npm ci"}},
+		// With `bundle: false`, the upload model's errors, and how to let the action bundle.
+		{"hono", "false", []string{`"src/index.ts" is a source file`, "npx wrangler deploy --dry-run --outdir dist", "remove `bundle: false`"}},
+		{"sveltekit", "false", []string{`module "_worker.js" imports "./../output/server/index.js"`, "npx wrangler deploy --dry-run --outdir dist", `"dist/**"`, "remove `bundle: false`"}},
+		{"nextjs", "false", []string{"@opennextjs/", "npx wrangler deploy --dry-run --outdir dist", `"dist/**"`, "remove `bundle: false`"}},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name+" bundle "+tt.bundle, func(t *testing.T) {
 			t.Parallel()
 			cf := newCloudflare(t)
 			ws := frameworkWorkspace(t, tt.name)
-			r := naturalJob(t, cf, ws).exec(t, ctxFor(t))
+			j := naturalJob(t, cf, ws)
+			j.Inputs["bundle"] = tt.bundle
+			r := j.exec(t, ctxFor(t))
 			require.Equal(t, 1, r.Code, r.Stdout)
 			assert.Empty(t, cf.writes(), "nothing may be written")
 			assert.Empty(t, cf.Workers())

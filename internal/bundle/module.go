@@ -29,6 +29,9 @@ type Module struct {
 	SHA256 [32]byte
 	// ModTime is the file's modification time when Collect read it (Verify).
 	ModTime time.Time
+	// Content holds a module built in memory (AddMemory); Path is then empty and Open
+	// serves these bytes.
+	Content []byte
 }
 
 // Verify checks, without reading any content, that no module file changed
@@ -37,6 +40,9 @@ type Module struct {
 // Open's SHA-256 check still guards the upload itself.
 func (b *Bundle) Verify() error {
 	for _, m := range b.Modules {
+		if m.Content != nil {
+			continue
+		}
 		fi, err := os.Stat(m.Path)
 		if err != nil {
 			return inputErr(InputModules, wrapKindError(ErrUnreadable, err, "failed to read module file %q", m.RelPath))
@@ -57,6 +63,9 @@ func (b *Bundle) Verify() error {
 // io.EOF when the bytes differ in size or SHA-256 from what Collect recorded, so a build that
 // rewrites dist/ during the upload never ships a mix of old and new files.
 func (m Module) Open() (io.ReadCloser, error) {
+	if m.Content != nil {
+		return memoryReader{bytes.NewReader(m.Content)}, nil
+	}
 	f, err := os.Open(m.Path)
 	if err != nil {
 		return nil, wrapKindError(ErrUnreadable, err, "failed to open module file %q", m.RelPath)

@@ -67,6 +67,8 @@ type Config struct {
 	Rollout RolloutConfig
 	GitHub  GitHubConfig
 	Project ProjectConfig
+	// Bundle is the `bundle` input.
+	Bundle BundleMode
 	Preview PreviewConfig
 }
 
@@ -219,6 +221,7 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 	c.loadRollout(ld)
 	c.loadGitHub(ld)
 	c.loadProject(ld)
+	c.loadBundle(ld)
 	c.loadPreviews(ld)
 
 	return c, errors.Join(errs...)

@@ -54,6 +54,7 @@ var specs = []spec{
 	{"github-environment", kindString, ""},
 	{"assets-directory", kindString, ""},
 	{"upload-source-maps", kindString, ""},
+	{"bundle", kindString, "auto"},
 	{"preview", kindString, "auto"},
 	{"preview-name", kindString, ""},
 	{"delete-preview", kindBool, "true"},

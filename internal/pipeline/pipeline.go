@@ -104,6 +104,9 @@ type Result struct {
 	// CommentURL is the sticky PR comment written (issue 4).
 	CommentURL string
 
+	// Bundled is set when the entry was bundled in process (bundling.go).
+	Bundled *Bundled
+
 	// Requests counts Cloudflare API requests made (attempts included) when
 	// the API client reports it.
 	Requests int
@@ -121,6 +124,8 @@ type settings struct {
 	uploadSourceMaps bool
 	// project holds bindings, secrets, assets and Worker settings (settings.go).
 	project projectSettings
+	// build is what bundling takes from the configuration (bundling.go).
+	build wrangler.Build
 	// live is the run's deployment-list memo (Deps.live).
 	live *liveMemo
 	// migrations is the version's migrations object, nil for none (migrations.go).
@@ -170,9 +175,13 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		res.WorkerID, res.WorkerName = st.worker, ""
 	}
 
-	b, err := collect(ctx, cfg, st)
+	b, bundled, err := gather(ctx, cfg, st)
 	if err != nil {
 		return res, err
+	}
+	if bundled != nil {
+		res.Bundled = bundled
+		logBundled(deps.Log, bundled)
 	}
 	if err := st.project.buildAssets(b); err != nil {
 		return res, err

@@ -116,6 +116,7 @@ func resolveSettings(cfg *inputs.Config, deps Deps, scope settingsScope) (*setti
 			st.compatFl = wc.CompatibilityFlags
 		}
 		st.project.worker = wc.Worker
+		st.build = wc.Build
 		st.project.version = wc.Version
 		st.previews, st.topBindings = wc.Previews, wc.Bindings
 	}

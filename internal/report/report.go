@@ -160,6 +160,16 @@ func Render(r *pipeline.Result, d Details) string {
 		}
 		b.WriteString("\n</details>\n")
 	}
+	if bd := r.Bundled; bd != nil {
+		fmt.Fprintf(&b, "\nBundled `%s` into `%s` with esbuild (%s): %d input files", code(bd.Entry), code(bd.Main), escape(bd.Reason), bd.Summary.Inputs)
+		if len(bd.Summary.Packages) > 0 {
+			fmt.Fprintf(&b, "; packages: %s", escape(strings.Join(bd.Summary.Packages, ", ")))
+		}
+		if len(bd.Summary.Polyfilled) > 0 {
+			fmt.Fprintf(&b, "; polyfilled with unenv: %s", escape(strings.Join(bd.Summary.Polyfilled, ", ")))
+		}
+		b.WriteString(".\n")
+	}
 	if len(r.Modules) > 0 || r.MainModule != "" {
 		fmt.Fprintf(&b, "\n<details><summary>%d modules, %s (%s gzip), main <code>%s</code></summary>\n\n",
 			len(r.Modules), bundle.HumanBytes(r.RawBytes), bundle.HumanBytes(r.GzipBytes), htmlEscape(r.MainModule))

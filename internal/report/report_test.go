@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/workers-deploy/workers-deploy/internal/cloudflare"
+	"github.com/workers-deploy/workers-deploy/internal/esbundle"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
 )
@@ -67,6 +68,12 @@ func TestSummaryGolden(t *testing.T) {
 		{"dryrun.md", &pipeline.Result{
 			DryRun: true, WorkerName: "shop", Tag: "content-0123456789abcdef",
 			MainModule: "index.mjs", Modules: modules()[:1], RawBytes: 41, GzipBytes: 60, CompatibilityDate: "2025-09-01",
+		}},
+		{"bundled.md", &pipeline.Result{
+			DryRun: true, WorkerName: "shop", Tag: "content-0123456789abcdef",
+			MainModule: "index.js", Modules: modules()[:1], RawBytes: 41, GzipBytes: 60, CompatibilityDate: "2025-09-01",
+			Bundled: &pipeline.Bundled{Entry: "src/index.ts", Main: "index.js", Reason: "the entry src/index.ts is a source file",
+				Summary: esbundle.Summary{Inputs: 12, Packages: []string{"hono", "@cloudflare/unenv-preset"}, Polyfilled: []string{"node:os"}}},
 		}},
 		{"skipped.md", &pipeline.Result{Skipped: "this push deletes refs/heads/feature: nothing to deploy"}},
 		{"rolledback.md", &pipeline.Result{

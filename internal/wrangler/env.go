@@ -110,6 +110,12 @@ var applied = map[string]bool{
 	"previews": true,
 }
 
+func init() {
+	for _, k := range buildKeys {
+		applied[k] = true
+	}
+}
+
 // ignoredKeys lists the effective keys the action does not apply, sorted.
 func ignoredKeys(eff map[string]json.RawMessage) []string {
 	var out []string

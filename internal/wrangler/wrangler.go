@@ -49,6 +49,8 @@ type Config struct {
 	// Worker holds the Worker-level settings, applied only when the action
 	// creates the Worker.
 	Worker WorkerSettings
+	// Build holds what bundling the entry takes from the configuration.
+	Build Build
 	// Ignored lists keys the action does not apply (routes, triggers, …),
 	// sorted; the caller prints them in one notice.
 	Ignored []string
@@ -262,6 +264,7 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	}
 	p.workerSettings(&c.Worker)
 	p.upload(c)
+	c.Build = p.build()
 	p.versionSettings(&c.Version)
 	c.Assets = p.assets()
 	bs := p.bindings()

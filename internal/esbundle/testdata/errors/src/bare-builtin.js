@@ -1,0 +1,2 @@
+import { Buffer } from "buffer";
+export default { fetch: () => new Response(Buffer.from("x")) };

@@ -1,0 +1,2 @@
+import { x } from "not-installed";
+export default { fetch: () => new Response(x) };

@@ -1,0 +1,2 @@
+import mod from "./nothing.wasm";
+export default { fetch: () => new Response(String(mod)) };

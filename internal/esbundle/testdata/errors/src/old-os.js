@@ -1,0 +1,2 @@
+import os from "node:os";
+export default { fetch: () => new Response(os.platform()) };
