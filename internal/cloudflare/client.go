@@ -25,6 +25,10 @@ const (
 	DefaultAttemptTimeout = 60 * time.Second
 	// DefaultMaxAttempts is the number of HTTP attempts of one call, the first included.
 	DefaultMaxAttempts = 8
+	// DefaultSettleWindow is how long the effect of a write whose attempt timed
+	// out is looked for before the write is sent again: the API may still be
+	// working on the request the client gave up on (docs/faults.md).
+	DefaultSettleWindow = 10 * time.Second
 	// DefaultUserAgent is sent unless WithUserAgent sets another value.
 	DefaultUserAgent = "workers-deploy/dev"
 )
@@ -42,6 +46,7 @@ type Client struct {
 	hc             *http.Client
 	budget         time.Duration
 	attemptTimeout time.Duration
+	settleWindow   time.Duration
 	maxAttempts    int
 	sleep          func(ctx context.Context, d time.Duration) error
 	rand           func() float64
@@ -73,6 +78,11 @@ func WithRetryBudget(d time.Duration) Option { return func(c *Client) { c.budget
 // WithAttemptTimeout sets the time limit of a single HTTP attempt (default 60s).
 // Each attempt gets min(this, the remaining budget).
 func WithAttemptTimeout(d time.Duration) Option { return func(c *Client) { c.attemptTimeout = d } }
+
+// WithSettleWindow sets how long the effect of a write whose attempt timed out
+// is looked for (re-read about every second) before the write is sent again
+// (default 10s). The window comes out of the call's budget.
+func WithSettleWindow(d time.Duration) Option { return func(c *Client) { c.settleWindow = d } }
 
 // WithMaxAttempts sets the maximum number of HTTP attempts of one call, the
 // first one included (default 8).
@@ -149,6 +159,7 @@ func New(baseURL, token, accountID string, opts ...Option) (*Client, error) {
 		hc:             &http.Client{},
 		budget:         DefaultRetryBudget,
 		attemptTimeout: DefaultAttemptTimeout,
+		settleWindow:   DefaultSettleWindow,
 		maxAttempts:    DefaultMaxAttempts,
 		sleep:          sleepContext,
 		rand:           rand.Float64,
@@ -164,6 +175,8 @@ func New(baseURL, token, accountID string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("invalid retry budget %s: it must be positive", c.budget)
 	case c.attemptTimeout <= 0:
 		return nil, fmt.Errorf("invalid attempt timeout %s: it must be positive", c.attemptTimeout)
+	case c.settleWindow < 0:
+		return nil, fmt.Errorf("invalid settle window %s: it must not be negative", c.settleWindow)
 	case c.maxAttempts < 1:
 		return nil, fmt.Errorf("invalid maximum number of attempts %d: it must be at least 1", c.maxAttempts)
 	}

@@ -51,6 +51,14 @@ type Deployment struct {
 	Annotations Annotations `json:"annotations"`
 }
 
+// lacks says which field the action needs is missing from an answer, or "".
+func (d *Deployment) lacks() string {
+	if d.ID == "" || len(d.Versions) == 0 {
+		return "the deployment's id or versions"
+	}
+	return ""
+}
+
 // deploymentInput is the body of Create Deployment (docs §7.1).
 type deploymentInput struct {
 	Strategy    string              `json:"strategy"`
@@ -73,6 +81,19 @@ func (c *Client) ListDeployments(ctx context.Context, scriptName string) ([]Depl
 		method: http.MethodGet,
 		path:   c.accountPath("workers", "scripts", scriptName, "deployments"),
 		out:    &res,
+		valid: func() string {
+			// A Worker never deployed has "deployments": []; no list at all is
+			// an answer the action cannot use.
+			if res.Deployments == nil {
+				return "the deployments list"
+			}
+			for i := range res.Deployments {
+				if lack := res.Deployments[i].lacks(); lack != "" {
+					return lack
+				}
+			}
+			return ""
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to list deployments of worker %q: %w", scriptName, err)
@@ -118,6 +139,7 @@ func (c *Client) CreateDeployment(ctx context.Context, scriptName string, versio
 		query:  q,
 		body:   jsonBody(body),
 		out:    &d,
+		valid:  d.lacks,
 		write:  true,
 		check: func(ctx context.Context) (bool, error) {
 			ds, err := c.ListDeployments(ctx, scriptName)

@@ -27,6 +27,8 @@ const (
 	// maxResponseBytes bounds a response body. Get Version with modules can be
 	// tens of MB (base64 of a bundle up to 64 MB uncompressed).
 	maxResponseBytes = 256 << 20
+	// settleInterval spaces the re-reads that look for a late write.
+	settleInterval = time.Second
 	// finalCheckBudget bounds the outcome check made after the last attempt of a
 	// write failed ambiguously, when the call's own budget may already be spent.
 	finalCheckBudget = 20 * time.Second
@@ -89,6 +91,11 @@ type call struct {
 	// after an ambiguous failure.
 	check func(ctx context.Context) (bool, error)
 
+	// valid, when set, says what a decoded 2xx answer lacks that the caller
+	// needs ("" when nothing): such an answer is not a result. For a write it
+	// leaves the outcome unknown (resolved by check), a read is retried.
+	valid func() string
+
 	// raw decodes a 2xx body into out as it is, not as a v4 envelope (GraphQL
 	// answers). Error statuses are still read as envelopes.
 	raw bool
@@ -132,6 +139,9 @@ type outcome struct {
 	retry bool
 	// unknown: the failed attempt of a write may have been applied.
 	unknown bool
+	// late: the attempt got no answer because the client stopped waiting (its
+	// timeout): the server may still apply it after the first check.
+	late bool
 	// wait is a delay the server asked for (Retry-After-Ms, Retry-After).
 	wait    time.Duration
 	hasWait bool
@@ -160,7 +170,7 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 	var last outcome
 	for attempt := 1; ; attempt++ {
 		if last.unknown {
-			done, err := c.checkOutcome(ctx, cl, label, last.err)
+			done, err := c.checkOutcome(ctx, cl, label, last)
 			if err != nil || done {
 				return err
 			}
@@ -236,8 +246,9 @@ func (c *Client) budgetFor(start, deadline time.Time) time.Duration {
 // checkOutcome asks cl.check whether an earlier ambiguous attempt was applied.
 // It returns done=true when the call is finished (applied, or the check
 // failed, with err set); false means the write must be re-sent.
-func (c *Client) checkOutcome(ctx context.Context, cl *call, label string, cause error) (bool, error) {
-	applied, err := cl.check(ctx)
+func (c *Client) checkOutcome(ctx context.Context, cl *call, label string, last outcome) (bool, error) {
+	cause := last.err
+	applied, err := c.settle(ctx, cl, label, last.late)
 	if err != nil {
 		c.logf("could not check whether the earlier attempt of %s was applied: %v", label, c.redact(err.Error()))
 		return true, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, err, cause)
@@ -247,6 +258,32 @@ func (c *Client) checkOutcome(ctx context.Context, cl *call, label string, cause
 		return true, nil
 	}
 	c.logf("the earlier attempt of %s was not applied; re-sending it", label)
+	return false, nil
+}
+
+// settle runs cl.check. After an attempt that timed out (late) the server may
+// still apply the request: the check is repeated about every second until it
+// finds the effect or the settle window has passed, so that the write is not
+// sent a second time while the first is still in flight. The window is
+// bounded by ctx and by the call's budget.
+func (c *Client) settle(ctx context.Context, cl *call, label string, late bool) (bool, error) {
+	applied, err := cl.check(ctx)
+	if err != nil || applied || !late || c.settleWindow <= 0 {
+		return applied, err
+	}
+	c.logf("the earlier attempt of %s timed out: looking for its effect for up to %s before re-sending it", label, roundDuration(c.settleWindow))
+	end := c.now().Add(c.settleWindow)
+	if d, ok := ctx.Value(budgetKey{}).(time.Time); ok && d.Before(end) {
+		end = d
+	}
+	for c.now().Before(end) {
+		if err := c.sleep(ctx, min(settleInterval, end.Sub(c.now()))); err != nil {
+			return false, err
+		}
+		if applied, err = cl.check(ctx); err != nil || applied {
+			return applied, err
+		}
+	}
 	return false, nil
 }
 
@@ -264,7 +301,7 @@ func (c *Client) giveUp(ctx context.Context, cl *call, label string, o outcome, 
 		return err
 	}
 	checkCtx := context.WithValue(ctx, budgetKey{}, c.now().Add(min(finalCheckBudget, c.attemptTimeout)))
-	applied, cerr := cl.check(checkCtx)
+	applied, cerr := c.settle(checkCtx, cl, label, o.late)
 	switch {
 	case cerr != nil:
 		c.logf("could not check whether the last attempt of %s was applied: %v", label, c.redact(cerr.Error()))
@@ -374,6 +411,7 @@ func (c *Client) transportOutcome(ctx, actx context.Context, cl *call, label str
 			err:     fmt.Errorf("%s: the attempt timed out after %s: %w", label, roundDuration(timeout), context.DeadlineExceeded),
 			retry:   true,
 			unknown: unknown,
+			late:    unknown,
 			what:    "a timeout",
 		}
 	default:
@@ -404,6 +442,20 @@ func (c *Client) responseOutcome(cl *call, res *http.Response, body []byte) outc
 	} else {
 		err = c.decodeResponse(cl.method, cl.path, res, body, cl.out, cl.info)
 	}
+	if err == nil && cl.valid != nil {
+		if lack := cl.valid(); lack != "" {
+			// A 2xx answer without what the caller needs is not a result: a
+			// write's outcome is unknown (resolved by its check), a read is
+			// tried again.
+			return outcome{
+				err: &APIError{Method: cl.method, Path: cl.path, Status: res.StatusCode, RayID: res.Header.Get("cf-ray"),
+					Excerpt: "the answer lacks " + lack},
+				retry:   true,
+				unknown: cl.write,
+				what:    fmt.Sprintf("an HTTP %d answer without %s", res.StatusCode, lack),
+			}
+		}
+	}
 	if err == nil {
 		return outcome{}
 	}
@@ -427,8 +479,11 @@ func (c *Client) responseOutcome(cl *call, res *http.Response, body []byte) outc
 		o.unknown = cl.write
 	case status < 300:
 		// A 2xx whose body could not be decoded, or success:false. For a write
-		// the change may have been made.
+		// the change may have been made (so it is checked before a re-send); a
+		// read of a REST envelope that could not be decoded is tried again (a
+		// success:false is an answer, not a garbled one).
 		o.unknown = cl.write
+		o.retry = !cl.raw && isAPI && len(ae.Errors) == 0
 	}
 	// x-should-retry overrides the status, as in Cloudflare's SDK.
 	switch strings.ToLower(res.Header.Get("x-should-retry")) {

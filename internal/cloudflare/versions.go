@@ -93,6 +93,14 @@ type Version struct {
 	MigrationTag string `json:"migration_tag"`
 }
 
+// lacks says which field the action needs is missing from an answer, or "".
+func (v *Version) lacks() string {
+	if v.ID == "" {
+		return "the version's id"
+	}
+	return ""
+}
+
 // Tag returns the version's workers/tag annotation.
 func (v *Version) Tag() string { return v.Annotations[AnnotationTag] }
 
@@ -269,6 +277,7 @@ func (c *Client) GetVersion(ctx context.Context, worker, versionID string, inclu
 		path:   c.accountPath("workers", "workers", worker, "versions", versionID),
 		query:  q,
 		out:    &v,
+		valid:  v.lacks,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to get version %q of worker %q: %w", versionID, worker, err)
@@ -314,6 +323,7 @@ func (c *Client) CreateVersion(ctx context.Context, worker string, in VersionInp
 		path:   c.accountPath("workers", "workers", worker, "versions"),
 		body:   &versionBody{meta: meta, modules: in.Modules},
 		out:    &v,
+		valid:  v.lacks,
 		write:  true,
 	}
 	if tag := in.Annotations[AnnotationTag]; tag != "" {

@@ -47,6 +47,14 @@ type TailConsumer struct {
 	Name string `json:"name"`
 }
 
+// lacks says which field the action needs is missing from an answer, or "".
+func (w *Worker) lacks() string {
+	if w.ID == "" || w.Name == "" {
+		return "the Worker's id or name"
+	}
+	return ""
+}
+
 // WorkerInput is the body of Create Worker. Unset fields are sent with the
 // API's default values.
 type WorkerInput struct {
@@ -108,6 +116,7 @@ func (c *Client) GetWorker(ctx context.Context, idOrName string) (*Worker, error
 		method: http.MethodGet,
 		path:   c.accountPath("workers", "workers", idOrName),
 		out:    &w,
+		valid:  w.lacks,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to get worker %q: %w", idOrName, err)
@@ -146,6 +155,7 @@ func (c *Client) CreateWorker(ctx context.Context, in WorkerInput) (*Worker, err
 		path:   c.accountPath("workers", "workers"),
 		body:   jsonBody(body),
 		out:    &w,
+		valid:  w.lacks,
 		write:  true,
 		check:  lookup,
 	})

@@ -22,16 +22,29 @@ const (
 	FaultLostResponse
 	// FaultLatency sleeps for Fault.Latency, then serves the request normally.
 	FaultLatency
+	// FaultLate holds the request without answering until the client gives up on it (its
+	// attempt timed out, or it was cancelled), then applies it Fault.Latency later: a write
+	// the API applies after the client stopped waiting. The answer goes nowhere.
+	FaultLate
+	// FaultEmpty applies the request, then answers 200 with {"success":true,"result":{}}:
+	// an answer without the fields the client needs.
+	FaultEmpty
 )
+
+// lateHoldCap bounds how long a FaultLate holds a request whose client never gives up.
+const lateHoldCap = 10 * time.Minute
 
 var faultKindNames = map[FaultKind]string{
 	FaultStatus:       "status",
 	FaultDrop:         "drop",
 	FaultLostResponse: "lost",
 	FaultLatency:      "latency",
+	FaultLate:         "late",
+	FaultEmpty:        "empty",
 }
 
-// String returns the kind's name as used in fault specs: status, drop, lost or latency.
+// String returns the kind's name as used in fault specs: status, drop, lost, latency, late or
+// empty.
 func (k FaultKind) String() string {
 	if n, ok := faultKindNames[k]; ok {
 		return n
@@ -64,7 +77,8 @@ type Fault struct {
 	// ShouldRetry, when set ("true" or "false"), is sent as the x-should-retry header, which
 	// overrides the SDK's own retry decision (cloudflare-api.md §2.1).
 	ShouldRetry string
-	// Latency is how long a FaultLatency waits before serving.
+	// Latency is how long a FaultLatency waits before serving, or how long after the client
+	// gave up a FaultLate applies the request.
 	Latency time.Duration
 }
 
@@ -188,18 +202,21 @@ func writeFaultStatus(w http.ResponseWriter, f Fault) int {
 // METHOD is an HTTP method, or "*"/"ANY" for any (the default). PATH is a pattern as in
 // Fault.Path and must start with "/"; "/**" matches everything. Keys:
 //
-//	kind=status|drop|lost|latency  what to do (default: status when status= is given,
-//	                               latency when latency= is given)
+//	kind=status|drop|lost|latency|late|empty  what to do (default: status when status= is
+//	                  given, latency when latency= is given); late holds the request until the
+//	                  client gives up, then applies it latency= later; empty applies it and
+//	                  answers {"success":true,"result":{}}
 //	status=N          HTTP status 400-599 (kind status)
 //	code=N            Cloudflare error code in the envelope (kind status)
 //	retry-after=S     Retry-After header value (kind status)
 //	retry-after-ms=S  Retry-After-Ms header value (kind status)
 //	should-retry=B    x-should-retry header, true or false (kind status)
-//	latency=D         Go duration, e.g. 2s (kind latency)
+//	latency=D         Go duration, e.g. 2s (kinds latency and late)
 //	times=N           apply to the first N matching requests only; 0 (default) = all
 //
 // Examples: "POST /accounts/*/workers/workers/*/versions status=503 times=2",
 // "GET /accounts/** kind=latency latency=2s", "POST /accounts/** kind=lost times=1",
+// "POST /accounts/*/workers/scripts/*/deployments kind=late latency=1s times=1",
 // "/** status=429 retry-after=1".
 func ParseFault(spec string) (Fault, error) {
 	fields := strings.Fields(spec)
@@ -276,7 +293,7 @@ func ParseFault(spec string) (Fault, error) {
 		case seen["latency"]:
 			f.Kind = FaultLatency
 		default:
-			return Fault{}, fmt.Errorf("failed to parse fault %q: say what to do with kind=status|drop|lost|latency or status=N", spec)
+			return Fault{}, fmt.Errorf("failed to parse fault %q: say what to do with kind=status|drop|lost|latency|late|empty or status=N", spec)
 		}
 	}
 	allowed := map[FaultKind][]string{
@@ -284,6 +301,8 @@ func ParseFault(spec string) (Fault, error) {
 		FaultDrop:         nil,
 		FaultLostResponse: nil,
 		FaultLatency:      {"latency"},
+		FaultLate:         {"latency"},
+		FaultEmpty:        nil,
 	}[f.Kind]
 	for k := range seen {
 		if k == "kind" || k == "times" {
@@ -302,9 +321,9 @@ func ParseFault(spec string) (Fault, error) {
 		if f.Status == 0 {
 			return Fault{}, fmt.Errorf("failed to parse fault %q: kind status needs status=N (400-599)", spec)
 		}
-	case FaultLatency:
+	case FaultLatency, FaultLate:
 		if f.Latency == 0 {
-			return Fault{}, fmt.Errorf("failed to parse fault %q: kind latency needs latency=D, e.g. latency=2s", spec)
+			return Fault{}, fmt.Errorf("failed to parse fault %q: kind %s needs latency=D, e.g. latency=2s", spec, f.Kind)
 		}
 	}
 	return f, nil
@@ -356,7 +375,7 @@ func parseFaultKind(v string) (FaultKind, error) {
 	if v == "lost-response" {
 		return FaultLostResponse, nil
 	}
-	return 0, fmt.Errorf("want status, drop, lost or latency")
+	return 0, fmt.Errorf("want status, drop, lost, latency, late or empty")
 }
 
 func parseIntRange(v string, lo, hi int) (int, error) {

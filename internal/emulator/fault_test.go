@@ -205,6 +205,36 @@ func TestFault_latency(t *testing.T) {
 	})
 }
 
+func TestFault_late(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, Options{})
+	e.srv.InjectFault(Fault{Method: "POST", Path: "/accounts/*/workers/workers", Kind: FaultLate, Latency: 200 * time.Millisecond, Times: 1})
+	e.client.Timeout = 100 * time.Millisecond
+	start := time.Now()
+	_, err := e.rawPost(t, acctPath+"/workers/workers", `{"name":"late"}`)
+	require.Error(t, err, "the request is held until the client gives up")
+	assert.Empty(t, e.srv.Workers(), "not applied when the client gives up")
+	require.Eventually(t, func() bool { return len(e.srv.Workers()) == 1 }, 5*time.Second, 5*time.Millisecond,
+		"applied after the client gave up")
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "timeout plus the delay")
+	reqs := e.srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "late", reqs[0].Fault)
+}
+
+func TestFault_empty(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t, Options{})
+	e.srv.InjectFault(Fault{Method: "POST", Path: "/accounts/*/workers/workers", Kind: FaultEmpty, Times: 1})
+	r := e.do(http.MethodPost, acctPath+"/workers/workers", `{"name":"w"}`)
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.JSONEq(t, `{"success":true,"errors":[],"messages":[],"result":{}}`, r.raw)
+	assert.Len(t, e.srv.Workers(), 1, "the request was applied")
+	reqs := e.srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "empty", reqs[0].Fault)
+}
+
 func TestRequests_record(t *testing.T) {
 	t.Parallel()
 	e := newTestEnv(t, Options{})
@@ -271,12 +301,15 @@ func TestParseFault(t *testing.T) {
 		{name: "lost-response alias", spec: "/** kind=lost-response", want: Fault{Path: "/**", Kind: FaultLostResponse}},
 		{name: "drop any method", spec: "* /accounts/*/workers/workers kind=drop", want: Fault{Path: "/accounts/*/workers/workers", Kind: FaultDrop}},
 		{name: "ANY method", spec: "ANY /** kind=drop", want: Fault{Path: "/**", Kind: FaultDrop}},
+		{name: "late", spec: "POST /accounts/*/workers/scripts/*/deployments kind=late latency=1s times=1",
+			want: Fault{Method: "POST", Path: "/accounts/*/workers/scripts/*/deployments", Kind: FaultLate, Latency: time.Second, Times: 1}},
+		{name: "empty answer", spec: "POST /** kind=empty", want: Fault{Method: "POST", Path: "/**", Kind: FaultEmpty}},
 		{name: "retry headers", spec: "  /accounts/**   status=429  retry-after=1 retry-after-ms=1500 should-retry=true code=971 ",
 			want: Fault{Path: "/accounts/**", Kind: FaultStatus, Status: 429, RetryAfter: "1", RetryAfterMs: "1500", ShouldRetry: "true", Code: 971}},
 		{name: "empty", spec: "   ", wantErr: `failed to parse fault "   ": it is empty, want "[METHOD] /path [key=value]..."`},
 		{name: "no path", spec: "POST status=503", wantErr: `failed to parse fault "POST status=503": missing path pattern starting with "/", e.g. /accounts/*/workers/**`},
 		{name: "bad method", spec: "P0ST /** status=503", wantErr: `failed to parse fault "P0ST /** status=503": method "P0ST" is not an HTTP method`},
-		{name: "no action", spec: "GET /accounts/**", wantErr: `failed to parse fault "GET /accounts/**": say what to do with kind=status|drop|lost|latency or status=N`},
+		{name: "no action", spec: "GET /accounts/**", wantErr: `failed to parse fault "GET /accounts/**": say what to do with kind=status|drop|lost|latency|late|empty or status=N`},
 		{name: "unknown key", spec: "/** status=503 color=red", wantErr: `failed to parse fault "/** status=503 color=red": unknown key "color" (known: kind, status, code, times, retry-after, retry-after-ms, should-retry, latency)`},
 		{name: "duplicate key", spec: "/** status=503 status=502", wantErr: `failed to parse fault "/** status=503 status=502": key "status" given twice`},
 		{name: "not key=value", spec: "/** status", wantErr: `failed to parse fault "/** status": "status" is not key=value`},
@@ -284,13 +317,15 @@ func TestParseFault(t *testing.T) {
 		{name: "status out of range", spec: "/** status=200", wantErr: `failed to parse fault "/** status=200": invalid status "200": want 400 to 599`},
 		{name: "status not a number", spec: "/** status=bad", wantErr: `failed to parse fault "/** status=bad": invalid status "bad": want an integer`},
 		{name: "negative times", spec: "/** status=503 times=-1", wantErr: `failed to parse fault "/** status=503 times=-1": invalid times "-1": want 0 to 2147483647`},
-		{name: "bad kind", spec: "/** kind=explode", wantErr: `failed to parse fault "/** kind=explode": invalid kind "explode": want status, drop, lost or latency`},
+		{name: "bad kind", spec: "/** kind=explode", wantErr: `failed to parse fault "/** kind=explode": invalid kind "explode": want status, drop, lost, latency, late or empty`},
 		{name: "bad latency", spec: "/** latency=soon", wantErr: `failed to parse fault "/** latency=soon": invalid latency "soon": time: invalid duration "soon"`},
 		{name: "zero latency", spec: "/** latency=0s", wantErr: `failed to parse fault "/** latency=0s": invalid latency "0s": want a positive duration`},
 		{name: "bad should-retry", spec: "/** status=503 should-retry=maybe", wantErr: `failed to parse fault "/** status=503 should-retry=maybe": invalid should-retry "maybe": want true or false`},
 		{name: "control character in header", spec: "/** status=429 retry-after=1\x00", wantErr: `failed to parse fault "/** status=429 retry-after=1\x00": invalid retry-after "1\x00": want printable ASCII`},
 		{name: "status on drop", spec: "/** kind=drop status=503", wantErr: `failed to parse fault "/** kind=drop status=503": key "status" does not apply to kind drop`},
 		{name: "latency on status", spec: "/** status=503 latency=1s", wantErr: `failed to parse fault "/** status=503 latency=1s": key "latency" does not apply to kind status`},
+		{name: "kind late without latency", spec: "/** kind=late", wantErr: `failed to parse fault "/** kind=late": kind late needs latency=D, e.g. latency=2s`},
+		{name: "status on empty", spec: "/** kind=empty status=503", wantErr: `failed to parse fault "/** kind=empty status=503": key "status" does not apply to kind empty`},
 		{name: "kind status without status", spec: "/** kind=status", wantErr: `failed to parse fault "/** kind=status": kind status needs status=N (400-599)`},
 		{name: "kind latency without latency", spec: "/** kind=latency", wantErr: `failed to parse fault "/** kind=latency": kind latency needs latency=D, e.g. latency=2s`},
 		{name: "root only", spec: "/ status=503", wantErr: `failed to parse fault "/ status=503": path "/" matches only the API root; use /** to match every path`},
@@ -321,6 +356,8 @@ func TestFaultKind_String(t *testing.T) {
 	assert.Equal(t, "drop", FaultDrop.String())
 	assert.Equal(t, "lost", FaultLostResponse.String())
 	assert.Equal(t, "latency", FaultLatency.String())
+	assert.Equal(t, "late", FaultLate.String())
+	assert.Equal(t, "empty", FaultEmpty.String())
 	assert.Equal(t, "FaultKind(9)", FaultKind(9).String())
 	assert.Equal(t, "/** kind=status status=503", Fault{Status: 503}.String())
 }
@@ -332,6 +369,8 @@ func FuzzParseFault(f *testing.F) {
 		"POST /accounts/** kind=lost",
 		"/** status=429 retry-after=1 retry-after-ms=10 should-retry=false code=971",
 		"* /accounts/*/workers/scripts/*/deployments kind=drop times=3",
+		"POST /accounts/*/workers/scripts/*/deployments kind=late latency=500ms times=1",
+		"GET /accounts/** kind=empty",
 		"/ status=503",
 		"",
 	} {

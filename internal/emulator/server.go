@@ -348,6 +348,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(rec, r)
 		s.recordResult(idx, gen, 0, kind)
 		dropConnection(w)
+	case FaultLate:
+		// Hold the request until the client gives up on it, then apply it f.Latency later.
+		// The client is gone by then: the answer is thrown away.
+		select {
+		case <-r.Context().Done():
+		case <-time.After(lateHoldCap):
+		}
+		_ = s.sleep(context.Background(), f.Latency)
+		s.serveAPI(&discardWriter{header: http.Header{}}, r.WithContext(context.WithoutCancel(r.Context())))
+		s.recordResult(idx, gen, 0, kind)
+	case FaultEmpty:
+		// Apply the request, then answer success without the result's fields.
+		s.serveAPI(&discardWriter{header: http.Header{}}, r)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"success":true,"errors":[],"messages":[],"result":{}}`)
+		s.recordResult(idx, gen, http.StatusOK, kind)
 	default: // FaultStatus
 		status := writeFaultStatus(w, f)
 		s.recordResult(idx, gen, status, kind)
