@@ -1,6 +1,7 @@
 package cloudflare
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -220,16 +221,39 @@ func (c *Client) listVersions(ctx context.Context, worker string, page, perPage 
 	return vs, info, err
 }
 
-// FindVersionByTag returns the Worker's version whose workers/tag annotation
-// is tag, or nil, nil when there is none. It pages through the versions until
-// an empty or short page. The API does not document the order of the list;
-// it is inferred to be newest first, so when several versions carry the tag
-// the first one found is most likely the newest. The whole list is searched
-// either way.
+// TagLookup is what a search of a Worker's versions for a tag found.
+type TagLookup struct {
+	// Versions are the versions carrying the tag, oldest (lowest number)
+	// first; more than one when concurrent uploads of one build raced.
+	Versions []Version
+	// Highest is the highest version number seen; when the tag was not found
+	// the whole list was read, so it is the Worker's newest version number
+	// (0 when the Worker has no versions).
+	Highest int
+}
+
+// FindVersionByTag returns the oldest of the Worker's versions whose
+// workers/tag annotation is tag, or nil, nil when there is none. See
+// FindVersionsByTag.
 func (c *Client) FindVersionByTag(ctx context.Context, worker, tag string) (*Version, error) {
+	l, err := c.FindVersionsByTag(ctx, worker, tag)
+	if err != nil || len(l.Versions) == 0 {
+		return nil, err
+	}
+	return &l.Versions[0], nil
+}
+
+// FindVersionsByTag looks for the Worker's versions whose workers/tag
+// annotation is tag. It pages through the versions until the page holding
+// the first match, or an empty or short page. The API does not document the
+// order of the list; it is inferred to be newest first, so versions uploaded
+// with the same tag at about the same time (concurrent runs of one commit)
+// sit on the same page: every match on that page is returned.
+func (c *Client) FindVersionsByTag(ctx context.Context, worker, tag string) (*TagLookup, error) {
 	if tag == "" {
 		return nil, errors.New("failed to find version: the tag is empty")
 	}
+	out := &TagLookup{}
 	prevFirst := ""
 	for page := 1; page <= maxVersionPages; page++ {
 		vs, info, err := c.listVersions(ctx, worker, page, versionsPerPage)
@@ -239,12 +263,17 @@ func (c *Client) FindVersionByTag(ctx context.Context, worker, tag string) (*Ver
 		if len(vs) == 0 || vs[0].ID == prevFirst {
 			// An empty page ends the list (as in the SDK's auto-pager); the same
 			// first entry twice means the server ignores page.
-			return nil, nil
+			return out, nil
 		}
 		for i := range vs {
+			out.Highest = max(out.Highest, vs[i].Number)
 			if vs[i].Tag() == tag {
-				return &vs[i], nil
+				out.Versions = append(out.Versions, vs[i])
 			}
+		}
+		if len(out.Versions) > 0 {
+			slices.SortStableFunc(out.Versions, func(a, b Version) int { return cmp.Compare(a.Number, b.Number) })
+			return out, nil
 		}
 		prevFirst = vs[0].ID
 		perPage := versionsPerPage
@@ -252,7 +281,7 @@ func (c *Client) FindVersionByTag(ctx context.Context, worker, tag string) (*Ver
 			perPage = info.PerPage // the server may cap the page size
 		}
 		if len(vs) < perPage || (info.TotalPages > 0 && page >= info.TotalPages) {
-			return nil, nil
+			return out, nil
 		}
 	}
 	return nil, fmt.Errorf("failed to find version of worker %q with tag %q: stopped after %d pages of versions", worker, tag, maxVersionPages)

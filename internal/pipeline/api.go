@@ -10,7 +10,7 @@ import (
 type API interface {
 	GetWorker(ctx context.Context, idOrName string) (*cloudflare.Worker, error)
 	CreateWorker(ctx context.Context, in cloudflare.WorkerInput) (*cloudflare.Worker, error)
-	FindVersionByTag(ctx context.Context, worker, tag string) (*cloudflare.Version, error)
+	FindVersionsByTag(ctx context.Context, worker, tag string) (*cloudflare.TagLookup, error)
 	GetVersion(ctx context.Context, worker, versionID string, includeModules bool) (*cloudflare.Version, error)
 	CreateVersion(ctx context.Context, worker string, in cloudflare.VersionInput) (*cloudflare.Version, error)
 	// ListVersions returns one page (1-based) of a Worker's versions; used by `version-id`.

@@ -135,6 +135,9 @@ func deploy(ctx context.Context, cfg *inputs.Config, deps Deps, name string, res
 		}
 		ecfg.Rates = gates.NewErrorRate(an, name, res.VersionID)
 	}
+	// The keep-secrets read is the rollout's baseline; it was made before the
+	// upload, so the rollout reads again before its first write.
+	ecfg.StaleBaseline = deps.live.held()
 	eng, err := rollout.New(ecfg, &apiDeployer{api: deps.API, name: name, versionID: res.VersionID, message: res.Message, live: deps.live}, deps.Clock, deps.Log)
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func dryRun(ctx context.Context, cfg *inputs.Config, deps Deps, st *settings, b 
 	default:
 		return fmt.Errorf("failed to look up Worker %q: %w", st.worker, err)
 	}
-	full, err := reusable(ctx, deps.API, w.ID, b, res, st)
+	full, _, err := reusable(ctx, deps.API, w.ID, b, res, st)
 	if err != nil {
 		return err
 	}

@@ -236,7 +236,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	res.Bindings = bindingInfo(st.project.bindings)
 	res.WorkerID, res.WorkerName, res.WorkerCreated, res.WorkerExists = w.ID, w.Name, w.created, true
 
-	v, reused, err := versionFor(ctx, api, w.ID, b, res, st)
+	v, reused, err := versionFor(ctx, api, w.ID, b, res, st, deps.Log)
 	if err != nil {
 		return res, err
 	}
@@ -246,7 +246,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 		res.CommitURL = v.URLs[0]
 	}
 	if reused {
-		deps.Log.Infof("Reused version %s (#%d): it already has tag %q and the same content", v.ID, v.Number, res.Tag)
+		deps.Log.Infof("Reused version %s (#%d): it already has tag %q and the same code, settings and binding names. Secret values are not compared (the API never returns them): to send changed secret values, set a new `tag` (for example the SHA plus the run attempt)", v.ID, v.Number, res.Tag)
 	} else {
 		deps.Log.Infof("Created version %s (#%d) of %s with tag %q", v.ID, v.Number, w.Name, res.Tag)
 	}

@@ -63,16 +63,18 @@ func (f *fakeAPI) CreateWorker(_ context.Context, in cloudflare.WorkerInput) (*c
 	return w, nil
 }
 
-func (f *fakeAPI) FindVersionByTag(_ context.Context, _, tag string) (*cloudflare.Version, error) {
+func (f *fakeAPI) FindVersionsByTag(_ context.Context, _, tag string) (*cloudflare.TagLookup, error) {
 	f.record("FindVersionByTag " + tag)
+	l := &cloudflare.TagLookup{}
 	for _, v := range f.versions {
+		l.Highest = max(l.Highest, v.Number)
 		if v.Annotations["workers/tag"] == tag {
 			c := *v
 			c.Modules = nil
-			return &c, nil
+			l.Versions = append(l.Versions, c)
 		}
 	}
-	return nil, nil
+	return l, nil
 }
 
 func (f *fakeAPI) GetVersion(_ context.Context, _, id string, include bool) (*cloudflare.Version, error) {

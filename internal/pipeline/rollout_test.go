@@ -197,10 +197,11 @@ func TestRunPromoteReadsNoUploadSettings(t *testing.T) {
 	assert.Equal(t, []string{"GetWorker shop", "ListVersions 1", "ListVersions 2", "ListDeployments", "CreateDeployment"}, api.calls)
 }
 
-// TestRunDeployReadsTheLiveDeploymentOnce: keep-secrets reads the live
-// deployment before the upload and the rollout takes that read as its
-// baseline, so an upload + 100% deploy stays within 6 requests.
-func TestRunDeployReadsTheLiveDeploymentOnce(t *testing.T) {
+// TestRunDeployReadsTheLiveDeploymentAgainAfterTheUpload: keep-secrets reads
+// the live deployment before the upload and the rollout takes that read as
+// its baseline, then reads again right before its first write, so that a
+// deployment made during the upload is not overwritten: 7 requests.
+func TestRunDeployReadsTheLiveDeploymentAgainAfterTheUpload(t *testing.T) {
 	t.Parallel()
 	api, old := seeded(t)
 	res, err := Run(context.Background(), config(t, func(c *inputs.Config) {
@@ -208,5 +209,5 @@ func TestRunDeployReadsTheLiveDeploymentOnce(t *testing.T) {
 	}), &ghevent.Context{}, deps(api))
 	require.NoError(t, err)
 	assert.Equal(t, old, res.PreviousVersionID)
-	assert.Equal(t, []string{"GetWorker shop", "FindVersionByTag v1", "ListDeployments", "GetVersion " + old + " false", "CreateVersion", "CreateDeployment"}, api.calls)
+	assert.Equal(t, []string{"GetWorker shop", "FindVersionByTag v1", "ListDeployments", "GetVersion " + old + " false", "CreateVersion", "ListDeployments", "CreateDeployment"}, api.calls)
 }

@@ -14,11 +14,10 @@ import (
 )
 
 // liveMemo keeps the deployment list read for keep-secrets before the upload,
-// so the rollout takes it as its baseline instead of reading it again: one
-// request less on every deploy (issue 2's budget: at most 6 requests for an
-// upload + 100% deploy). The rollout re-reads before every later stage and
-// before a rollback; only the baseline comes from this read, made seconds
-// earlier, before the version upload.
+// so the rollout takes it as its baseline instead of reading it again. As it
+// was read before the version upload, the rollout reads the live deployment
+// again before its first write (and before every later stage and a
+// rollback), and stops when it changed during the upload.
 type liveMemo struct {
 	mu    sync.Mutex
 	list  []cloudflare.Deployment
@@ -37,6 +36,16 @@ func (m *liveMemo) read(ctx context.Context, api API, name string) ([]cloudflare
 		m.mu.Unlock()
 	}
 	return list, nil
+}
+
+// held reports whether a list is kept and not taken yet.
+func (m *liveMemo) held() bool {
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.valid
 }
 
 // take returns the kept list once.

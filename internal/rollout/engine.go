@@ -15,6 +15,21 @@ import (
 // within 5 s; 4.5 s leaves room for the process to report.
 const DefaultRollbackTimeout = 4500 * time.Millisecond
 
+// DefaultSettleWindow bounds how long the engine re-reads the live deployment
+// for a stage write whose outcome is unknown (it timed out, or the run was
+// cancelled while it was in flight) before it rolls back or reports: the API
+// may still apply that write after the client gave up on it. It comes out of
+// the rollback's own time limit.
+const DefaultSettleWindow = 2 * time.Second
+
+// settleInterval spaces those re-reads, and the re-reads of an empty answer.
+const settleInterval = 250 * time.Millisecond
+
+// emptyRereads is how many more times an empty deployment list is read again
+// once this run has written a deployment: deployments are not deleted while
+// the Worker exists, so an empty list then is a bad answer, not the state.
+const emptyRereads = 2
+
 // percentTolerance compares percentages read back from the API with ours
 // (Cloudflare checks sums with an ε of 0.001, cloudflare-api.md §7.1).
 const percentTolerance = 0.001
@@ -156,6 +171,14 @@ type Config struct {
 	NoData NoData
 	// RollbackTimeout bounds the rollback; 0 means DefaultRollbackTimeout.
 	RollbackTimeout time.Duration
+	// SettleWindow bounds the re-reads made for a stage write whose outcome
+	// is unknown; 0 means DefaultSettleWindow.
+	SettleWindow time.Duration
+	// StaleBaseline says that the first Live answer may be older than the
+	// version upload (it was read before it): the live deployment is read
+	// again before the first write, and the run stops without writing when
+	// it changed in between.
+	StaleBaseline bool
 }
 
 // Verdict is how a stage ended.
@@ -233,9 +256,15 @@ type ChangedError struct {
 	Live *Deployment
 	// When says at which point it was noticed ("before stage 2 (50%)").
 	When string
+	// Was is the deployment read when the run started, when Expected is ""
+	// (the change happened before this run wrote anything).
+	Was *Deployment
 }
 
 func (e *ChangedError) Error() string {
+	if e.Expected == "" {
+		return fmt.Sprintf("the live deployment changed %s: it was %s when the run started, but %s is live now. Someone or something else deployed the Worker (another run of this workflow?); not overwriting it. Check who did, then rerun", e.When, e.Was.describe(), e.Live.describe())
+	}
 	return fmt.Sprintf("the live deployment changed %s: this run last wrote deployment %s, but %s is live now. Someone or something else deployed the Worker; not overwriting it. Check who did, then rerun", e.When, e.Expected, e.Live.describe())
 }
 
@@ -293,6 +322,9 @@ func New(cfg Config, dep Deployer, clock Clock, log Logger) (*Engine, error) {
 	if cfg.RollbackTimeout <= 0 {
 		cfg.RollbackTimeout = DefaultRollbackTimeout
 	}
+	if cfg.SettleWindow <= 0 {
+		cfg.SettleWindow = DefaultSettleWindow
+	}
 	if clock == nil {
 		clock = RealClock{}
 	}
@@ -310,6 +342,10 @@ type run struct {
 	// checked is true while owned is the deployment just read as live (a
 	// resume): the next stage need not read it again.
 	checked bool
+	// baseline is the deployment read when the run started, and stale says
+	// it must be read again before the first write (Config.StaleBaseline).
+	baseline *Deployment
+	stale    bool
 }
 
 // Run performs the rollout. The returned Outcome is never nil. Errors are
@@ -326,6 +362,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return r.out, fmt.Errorf("failed to read the live deployment before the rollout: %w", err)
 	}
+	r.baseline, r.stale = live, e.cfg.StaleBaseline
 	start, resumeAt := 0, -1
 	newID := e.cfg.VersionID
 	switch {
@@ -402,8 +439,23 @@ func (r *run) split(st Stage) []Share {
 func (r *run) stage(ctx context.Context, i int, resumed bool) error {
 	e, sr := r.e, &r.out.Stages[i]
 	when := fmt.Sprintf("before stage %d (%s%%)", i+1, FormatPercent(sr.Percentage))
-	if r.owned != nil && !r.checked {
+	if r.stale {
+		// The baseline was read before the upload: someone may have deployed
+		// since. Nothing is written yet, so a change stops the run as it is.
+		r.stale = false
 		live, err := e.dep.Live(ctx)
+		if err != nil {
+			return fmt.Errorf("failed to re-read the live deployment %s (nothing was written): %w", when, err)
+		}
+		if !sameDeployment(live, r.baseline) {
+			sr.Verdict, sr.Reason = VerdictCancelled, "the live deployment was changed by someone else during the upload"
+			r.out.Deployed, r.out.Percentage = false, r.shareIn(live)
+			return &ChangedError{Live: live, Was: r.baseline, When: "during the upload, " + when}
+		}
+		r.checked = true
+	}
+	if r.owned != nil && !r.checked {
+		live, err := r.read(ctx)
 		if err != nil {
 			return r.fail(ctx, sr, fmt.Errorf("failed to re-read the live deployment %s: %w", when, err))
 		}
@@ -628,6 +680,15 @@ func (r *run) fail(ctx context.Context, sr *StageResult, cause error) error {
 			e.OnStageEnd(*sr)
 		}
 	}()
+	if r.pending != nil && (!e.cfg.Rollback || r.out.BaselineID == "") {
+		// No rollback follows, but the outputs must say what is live: the
+		// write whose outcome is unknown may still be applied.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RollbackTimeout)
+		if live, err := r.settle(sctx); err == nil {
+			r.confirmed(live)
+		}
+		cancel()
+	}
 	pct := FormatPercent(r.out.Percentage)
 	switch {
 	case r.owned == nil && r.pending == nil:
@@ -644,7 +705,7 @@ func (r *run) fail(ctx context.Context, sr *StageResult, cause error) error {
 	// deadline so that it can still write.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RollbackTimeout)
 	defer cancel()
-	live, err := e.dep.Live(rctx)
+	live, err := r.settle(rctx)
 	switch {
 	case err != nil:
 		// Without the live deployment ownership cannot be checked; restoring the
@@ -665,10 +726,79 @@ func (r *run) fail(ctx context.Context, sr *StageResult, cause error) error {
 		fe.Rollback = fe.RollbackErr.Error() + fmt.Sprintf("; version %s may still have %s%%: restore the previous version by hand (wrangler rollback or the dashboard)", e.cfg.VersionID, pct)
 		return fe
 	}
-	r.out.RolledBack, r.out.DeploymentID, r.out.Percentage = true, d.ID, 0
+	r.out.DeploymentID = d.ID
+	// Report only what a read confirms: a write of this run still in flight
+	// could land after the rollback.
+	after, err := r.read(rctx)
+	switch {
+	case err != nil:
+		r.out.Percentage = 0
+		fe.Rollback = fmt.Sprintf("rollback written (deployment %s, version %s at 100%%) but not confirmed: the live deployment could not be read afterwards (%v); check it in the dashboard", d.ID, r.out.BaselineID, err)
+		return fe
+	case after == nil || after.ID != d.ID:
+		r.out.Percentage = r.shareIn(after)
+		fe.Rollback = fmt.Sprintf("the rollback (deployment %s) is not what is live: %s is live now, giving version %s %s%%. A write still in flight may have landed after the rollback; restore the previous version by hand (wrangler rollback or the dashboard)", d.ID, after.describe(), e.cfg.VersionID, FormatPercent(r.out.Percentage))
+		return fe
+	}
+	r.out.RolledBack, r.out.Percentage = true, 0
 	fe.Rollback = fmt.Sprintf("rolled back: version %s serves 100%% again (deployment %s)", r.out.BaselineID, d.ID)
 	e.log.Infof("rolled back to version %s (deployment %s)", r.out.BaselineID, d.ID)
 	return fe
+}
+
+// read returns the live deployment. Once this run has written (or may have
+// written) a deployment, an empty answer cannot be the state: it is read
+// again a few times before it is believed.
+func (r *run) read(ctx context.Context) (*Deployment, error) {
+	live, err := r.e.dep.Live(ctx)
+	for n := 0; err == nil && live == nil && (r.owned != nil || r.pending != nil) && n < emptyRereads; n++ {
+		if err = r.sleep(ctx, settleInterval); err != nil {
+			break
+		}
+		live, err = r.e.dep.Live(ctx)
+	}
+	return live, err
+}
+
+// settle reads the live deployment. When a stage write's outcome is unknown
+// (r.pending), the API may still apply it: the deployment is read again until
+// it shows that split (it was applied: it is adopted as the run's own) or the
+// settle window has passed.
+func (r *run) settle(ctx context.Context) (*Deployment, error) {
+	live, err := r.read(ctx)
+	if r.pending == nil {
+		return live, err
+	}
+	end := r.e.clock.Now().Add(r.e.cfg.SettleWindow)
+	for {
+		if err == nil && live != nil && sameShares(live.Shares, r.pending) {
+			r.owned, r.pending = live, nil
+			return live, nil
+		}
+		if !r.e.clock.Now().Before(end) || ctx.Err() != nil {
+			return live, err
+		}
+		if serr := r.sleep(ctx, settleInterval); serr != nil {
+			return live, err
+		}
+		live, err = r.read(ctx)
+	}
+}
+
+// confirmed sets the outputs from a deployment just read.
+func (r *run) confirmed(live *Deployment) {
+	r.out.Percentage = r.shareIn(live)
+	if live != nil && r.ours(live) {
+		r.out.DeploymentID, r.out.Deployed = live.ID, true
+	}
+}
+
+// sameDeployment reports whether two reads show the same live deployment.
+func sameDeployment(a, b *Deployment) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.ID == b.ID
 }
 
 // shareIn is the new version's share of d, percent.
