@@ -65,8 +65,14 @@ func (c *Client) CreateAssetUploadSession(ctx context.Context, scriptName string
 		path:   c.accountPath("workers", "scripts", scriptName, "assets-upload-session"),
 		body:   jsonBody(body),
 		out:    &s,
-		write:  true,
-		check:  resend,
+		valid: func() string {
+			if s.JWT == "" {
+				return "the session's jwt"
+			}
+			return ""
+		},
+		write: true,
+		check: resend,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to start an asset upload session for worker %q: %w", scriptName, err)

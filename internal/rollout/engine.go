@@ -342,10 +342,9 @@ type run struct {
 	// checked is true while owned is the deployment just read as live (a
 	// resume): the next stage need not read it again.
 	checked bool
-	// baseline is the deployment read when the run started, and stale says
-	// it must be read again before the first write (Config.StaleBaseline).
-	baseline *Deployment
-	stale    bool
+	// stale says that the first read must be repeated before the first
+	// write (Config.StaleBaseline).
+	stale bool
 }
 
 // Run performs the rollout. The returned Outcome is never nil. Errors are
@@ -362,7 +361,7 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 	if err != nil {
 		return r.out, fmt.Errorf("failed to read the live deployment before the rollout: %w", err)
 	}
-	r.baseline, r.stale = live, e.cfg.StaleBaseline
+	r.stale = e.cfg.StaleBaseline
 	start, resumeAt := 0, -1
 	newID := e.cfg.VersionID
 	switch {
@@ -415,6 +414,32 @@ func (e *Engine) Run(ctx context.Context) (*Outcome, error) {
 		}
 		e.log.Infof("resuming the rollout of version %s: it already has %s%% (%s); previous version %s", newID, FormatPercent(p), live.ID, r.out.BaselineID)
 	}
+	if r.stale {
+		// The baseline was read before the upload: someone may have deployed
+		// since. Nothing is written yet, so a change stops the run as it is,
+		// unless it made this very version live (a concurrent run of the same
+		// build finished first).
+		fresh, err := e.dep.Live(ctx)
+		if err != nil {
+			return r.out, fmt.Errorf("failed to re-read the live deployment after the upload (nothing was written): %w", err)
+		}
+		if !sameDeployment(fresh, live) {
+			if fresh != nil && len(fresh.Shares) == 1 && fresh.Shares[0].VersionID == newID {
+				e.log.Infof("version %s was deployed to 100%% during the upload (%s, by another run?): nothing to deploy", newID, fresh.ID)
+				r.out.Deployed, r.out.AlreadyLive, r.out.Percentage = true, true, 100
+				for i := range r.out.Stages {
+					r.out.Stages[i].Verdict, r.out.Stages[i].Reason = VerdictLive, ""
+				}
+				return r.out, nil
+			}
+			for i := range r.out.Stages {
+				r.out.Stages[i].Verdict, r.out.Stages[i].Reason = VerdictCancelled, "the live deployment was changed by someone else during the upload"
+			}
+			r.out.Deployed, r.out.Percentage = false, r.shareIn(fresh)
+			return r.out, &ChangedError{Live: fresh, Was: live, When: "during the version upload, before the first write"}
+		}
+		r.checked = r.owned != nil
+	}
 	if r.out.BaselineID != "" {
 		e.log.Infof("previous version (baseline): %s", r.out.BaselineID)
 	}
@@ -439,21 +464,6 @@ func (r *run) split(st Stage) []Share {
 func (r *run) stage(ctx context.Context, i int, resumed bool) error {
 	e, sr := r.e, &r.out.Stages[i]
 	when := fmt.Sprintf("before stage %d (%s%%)", i+1, FormatPercent(sr.Percentage))
-	if r.stale {
-		// The baseline was read before the upload: someone may have deployed
-		// since. Nothing is written yet, so a change stops the run as it is.
-		r.stale = false
-		live, err := e.dep.Live(ctx)
-		if err != nil {
-			return fmt.Errorf("failed to re-read the live deployment %s (nothing was written): %w", when, err)
-		}
-		if !sameDeployment(live, r.baseline) {
-			sr.Verdict, sr.Reason = VerdictCancelled, "the live deployment was changed by someone else during the upload"
-			r.out.Deployed, r.out.Percentage = false, r.shareIn(live)
-			return &ChangedError{Live: live, Was: r.baseline, When: "during the upload, " + when}
-		}
-		r.checked = true
-	}
 	if r.owned != nil && !r.checked {
 		live, err := r.read(ctx)
 		if err != nil {
