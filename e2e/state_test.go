@@ -119,3 +119,29 @@ func TestSIGINTDuringALateStageWriteRollsBackAfterIt(t *testing.T) {
 	assert.Equal(t, "0", r.Outputs["deployed-percentage"])
 	assert.Equal(t, ds[3].ID, r.Outputs["deployment-id"])
 }
+
+// A rerun after a secret was rotated reuses the version of the commit (the
+// API never returns secret values, so they cannot be compared): the log says
+// so, and how to send the new value.
+func TestRerunAfterSecretRotationSaysSecretsAreNotCompared(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	ws := workspace(t, "esm-multi")
+	first := pushJob(t, cf, ws, map[string]string{"secrets": "API_KEY"})
+	first.Env = map[string]string{"API_KEY": "old-secret-value-1"}
+	r1 := first.exec(t, ctxFor(t))
+	require.Equal(t, 0, r1.Code, r1.Stdout)
+	again := pushJob(t, cf, ws, map[string]string{"secrets": "API_KEY"})
+	again.Env = map[string]string{"API_KEY": "rotated-secret-value-2"}
+	r2 := again.exec(t, ctxFor(t))
+	require.Equal(t, 0, r2.Code, r2.Stdout)
+	assert.Equal(t, r1.Outputs["version-id"], r2.Outputs["version-id"], "the version is reused")
+	assert.Contains(t, r2.Stdout, "Secret values are not compared")
+	assert.Contains(t, r2.Stdout, "set a new `tag`")
+	assert.NotContains(t, r2.Stdout, "and the same content")
+	for _, line := range strings.Split(r2.Stdout, "\n") {
+		if !strings.HasPrefix(line, "::add-mask::") {
+			assert.NotContains(t, line, "rotated-secret-value-2")
+		}
+	}
+}
