@@ -3,6 +3,7 @@ package e2e
 import (
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,6 +120,10 @@ type matrixCall struct {
 	query string
 	// read: a lost response is the same as a reset, so that column is not run.
 	read bool
+	// noEmpty: the empty-answer column does not apply (GitHub, whose garbled
+	// answers have their own tests; GraphQL, not a v4 envelope; an asset
+	// bucket upload, whose answer may rightly have no token).
+	noEmpty bool
 	sc   scenario
 	// lookup is the GET (fault pattern) by which the action resolves an
 	// unknown outcome of this create (a reset, a lost answer, a 5xx) before
@@ -145,9 +150,9 @@ var matrixCalls = []matrixCall{
 	{name: "deployments list", method: "GET", path: cfDeployments, read: true, sc: scExisting},
 	{name: "deployment create", method: "POST", path: cfDeployments, sc: scExisting},
 	{name: "asset upload session", method: "POST", path: "/accounts/*/workers/scripts/*/assets-upload-session", sc: scAssets},
-	{name: "asset upload", method: "POST", path: "/accounts/*/workers/assets/upload", sc: scAssets},
+	{name: "asset upload", method: "POST", path: "/accounts/*/workers/assets/upload", sc: scAssets, noEmpty: true},
 	// A GraphQL POST is a query: it changes nothing, so it is a read here.
-	{name: "GraphQL analytics", method: "POST", path: "/graphql", read: true, sc: scGated},
+	{name: "GraphQL analytics", method: "POST", path: "/graphql", read: true, sc: scGated, noEmpty: true},
 	{name: "GitHub list comments", github: true, method: "GET", path: "/repos/*/*/issues/*/comments", read: true, sc: scPR},
 	// Creates whose outcome is unknown after a reset, a lost answer or a 5xx
 	// are looked up before any re-send: the comment by its marker and
@@ -177,6 +182,9 @@ var matrixFaults = []matrixFault{
 	{name: "reset", kind: emulator.FaultDrop, times: 1},
 	{name: "lost response", kind: emulator.FaultLostResponse, times: 1, writesOnly: true},
 	{name: "2s latency", kind: emulator.FaultLatency, times: 1, latency: 2 * time.Second},
+	// Applied, then answered {"success":true,"result":{}}: a write is found
+	// by reading, a read is made again.
+	{name: "empty answer", kind: emulator.FaultEmpty, times: 1},
 }
 
 // TestFaultMatrix injects each fault into each API call the action makes,
@@ -189,6 +197,9 @@ func TestFaultMatrix(t *testing.T) {
 	for _, c := range matrixCalls {
 		for _, f := range matrixFaults {
 			if f.writesOnly && c.read {
+				continue
+			}
+			if f.kind == emulator.FaultEmpty && (c.github || c.noEmpty) {
 				continue
 			}
 			t.Run(c.name+"/"+f.name, func(t *testing.T) {
@@ -380,5 +391,103 @@ func assertLookedUpBeforeResending(t *testing.T, c matrixCall, f matrixFault, re
 		assert.Equal(t, 2, posts, "not applied: re-sent once after the lookup:\n%s", log)
 	default:
 		assert.Equal(t, f.times+1, posts, "re-sent after each lookup:\n%s", log)
+	}
+}
+
+// lateRow is a write the API holds until the client gives up on it (here: the
+// run is cancelled with SIGINT while it waits) and applies a second later.
+type lateRow struct {
+	name string
+	sc   scenario
+	// inputs override the scenario's job inputs.
+	inputs map[string]string
+	// method and path are the held write; skip that many matching requests first.
+	method, path, suffix string
+	skip                 int
+	// rolledBack: the cancelled run must end with the baseline live and say
+	// rolled-back (the late write was a stage of its rollout).
+	rolledBack bool
+}
+
+var lateRows = []lateRow{
+	{name: "worker create", sc: scNewWorker, method: "POST", path: cfWorkers, suffix: "/workers/workers"},
+	{name: "version create", sc: scExisting, method: "POST", path: cfVersions, suffix: "/versions"},
+	{name: "deployment create (100%)", sc: scExisting, method: "POST", path: cfDeployments, suffix: "/deployments", rolledBack: true},
+	{name: "deployment create (stage 2 of 2)", sc: scExisting, inputs: map[string]string{"stages": "10%@300ms, 100%"},
+		method: "POST", path: cfDeployments, suffix: "/deployments", skip: 1, rolledBack: true},
+}
+
+// TestFaultMatrixLateWrites cancels a run while the API holds one of its
+// writes, which the API applies a second after the client gave up. The
+// cancelled run must leave a state its outputs describe (a rollback comes
+// after the late stage write, not before it), and a rerun must finish with
+// one Worker, one version per tag and the new version live. docs/faults.md
+// summarises it.
+func TestFaultMatrixLateWrites(t *testing.T) {
+	t.Parallel()
+	for _, row := range lateRows {
+		t.Run(row.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMatrixEnv(t)
+			sc := row.sc
+			j := sc.setup(t, m)
+			for k, v := range row.inputs {
+				j.Inputs[k] = v
+			}
+			var base string
+			if ds := m.cf.Deployments(sc.worker); len(ds) > 0 {
+				base = ds[len(ds)-1].ID
+			}
+			if row.skip > 0 {
+				m.cf.InjectFault(emulator.Fault{Method: row.method, Path: row.path, Times: row.skip, Kind: emulator.FaultLatency, Latency: time.Millisecond})
+			}
+			m.cf.InjectFault(emulator.Fault{Method: row.method, Path: row.path, Times: 1, Kind: emulator.FaultLate, Latency: time.Second})
+			m.cf.ResetRequests()
+			run := j.start(t)
+			waitFor(t, 30*time.Second, "the held write", func() bool {
+				n := 0
+				for _, q := range m.cf.Requests() {
+					if q.Method == row.method && strings.HasSuffix(q.Path, row.suffix) {
+						n++
+						if n > row.skip && q.Fault == "" && q.Status == 0 {
+							return true
+						}
+					}
+				}
+				return false
+			})
+			run.signal(t, syscall.SIGINT)
+			r := run.wait(t, 15*time.Second)
+			time.Sleep(1500 * time.Millisecond) // the late write has landed by now
+			log := requestLog(m.cf, nil)
+			assert.Equal(t, 1, r.Code, r.Stdout)
+			late := 0
+			for _, q := range m.cf.Requests() {
+				if q.Fault == "late" {
+					late++
+				}
+			}
+			require.Equal(t, 1, late, "the write was held and applied late:\n%s", log)
+			if row.rolledBack {
+				live := m.cf.live(t, sc.worker)
+				assert.NotEqual(t, base, live.ID)
+				assert.Equal(t, splitOf(m.cf.Deployments(sc.worker)[0]), splitOf(live), "the baseline is live again, after the late write:\n%s\n%s", log, r.Stdout)
+				assert.Equal(t, live.ID, r.Outputs["deployment-id"])
+				assert.Equal(t, "true", r.Outputs["rolled-back"])
+				assert.Equal(t, "0", r.Outputs["deployed-percentage"])
+			}
+
+			// A rerun finishes the job.
+			again := j.exec(t, ctxFor(t))
+			require.Equal(t, 0, again.Code, again.Stdout)
+			want := map[string]int{}
+			for _, tag := range sc.tags {
+				want[tag] = 1
+			}
+			assert.Equal(t, want, versionsByTag(m.cf, sc.worker), "exactly one version per tag:\n%s", requestLog(m.cf, nil))
+			assert.Len(t, m.cf.Workers(), 1, "one Worker")
+			assert.Equal(t, map[string]float64{again.Outputs["version-id"]: 100}, splitOf(m.cf.live(t, sc.worker)))
+			assert.Equal(t, "100", again.Outputs["deployed-percentage"])
+		})
 	}
 }
