@@ -53,6 +53,11 @@ type fakeDeployer struct {
 	applied     bool
 	// onDeploy runs before each write with its ctx.
 	onDeploy func(ctx context.Context, shares []Share)
+	// onRead runs under the lock at the start of each read, with its number
+	// (1-based); it may change live.
+	onRead func(n int)
+	// empty makes that many reads answer "no deployment".
+	empty int
 }
 
 func newDeployer(initial ...Share) *fakeDeployer {
@@ -67,11 +72,18 @@ func (f *fakeDeployer) Live(ctx context.Context) (*Deployment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
+	if f.onRead != nil {
+		f.onRead(f.reads)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if f.liveErr != nil {
 		return nil, f.liveErr
+	}
+	if f.empty > 0 {
+		f.empty--
+		return nil, nil
 	}
 	if len(f.live) == 0 {
 		return nil, nil
