@@ -78,7 +78,7 @@ func realMain(ctx context.Context, args []string, stdout io.Writer) error {
 	var faults faultFlags
 	var invocations invocationFlags
 	fs.Var(&invocations, "invocations", "GraphQL analytics counts, repeatable: \"WORKER=VERSION:REQUESTS:ERRORS\" (VERSION may be * for every version), e.g. \"shop=*:1000:5\"")
-	fs.Var(&faults, "fault", "inject a fault, repeatable: \"[METHOD] /path/pattern key=value...\", e.g. \"POST /accounts/*/workers/workers/*/versions status=503 times=2\"; keys: kind, status, code, times, retry-after, retry-after-ms, should-retry, latency")
+	fs.Var(&faults, "fault", "inject a fault, repeatable: \"[METHOD] /path/pattern key=value...\", e.g. \"POST /accounts/*/workers/workers/*/versions status=503 times=2\"; keys: kind (status, drop, lost, latency, late, empty), status, code, times, retry-after, retry-after-ms, should-retry, latency")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
