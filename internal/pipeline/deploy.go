@@ -102,10 +102,23 @@ func (a *apiDeployer) Deploy(ctx context.Context, shares []rollout.Share) (*roll
 	}
 	d, err := a.api.CreateDeployment(ctx, a.name, vs, msg, rollback)
 	if err != nil {
+		if !errors.Is(err, cloudflare.ErrUnknownOutcome) {
+			// The client re-reads after any ambiguous failure; without
+			// ErrUnknownOutcome the write was rejected or found not applied.
+			return nil, notApplied{err}
+		}
 		return nil, err
 	}
 	return toRollout(d), nil
 }
+
+// notApplied is a deployment error after which the write is known not to
+// have been applied (rollout.ErrNotApplied); its text is the cause's.
+type notApplied struct{ error }
+
+func (e notApplied) Unwrap() error { return e.error }
+
+func (e notApplied) Is(target error) bool { return target == rollout.ErrNotApplied }
 
 // deploy walks the rollout of res.VersionID over cfg's stages.
 func deploy(ctx context.Context, cfg *inputs.Config, deps Deps, name string, res *Result) error {

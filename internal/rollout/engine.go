@@ -268,6 +268,11 @@ func (e *ChangedError) Error() string {
 	return fmt.Sprintf("the live deployment changed %s: this run last wrote deployment %s, but %s is live now. Someone or something else deployed the Worker; not overwriting it. Check who did, then rerun", e.When, e.Expected, e.Live.describe())
 }
 
+// ErrNotApplied marks a Deploy error after which the deployer knows the split
+// was not applied (a rejection, or a look-up that found nothing): the engine
+// then does not wait for it to show up before a rollback.
+var ErrNotApplied = errors.New("the deployment was not applied")
+
 // ErrGateFailed is wrapped by errors of a stage whose gate failed.
 var ErrGateFailed = errors.New("a rollout gate failed")
 
@@ -486,7 +491,9 @@ func (r *run) stage(ctx context.Context, i int, resumed bool) error {
 		shares := r.split(sr.Stage)
 		d, err := e.dep.Deploy(ctx, shares)
 		if err != nil {
-			r.pending = shares
+			if !errors.Is(err, ErrNotApplied) {
+				r.pending = shares
+			}
 			return r.fail(ctx, sr, fmt.Errorf("failed to deploy stage %d (%s%%): %w", i+1, FormatPercent(sr.Percentage), err))
 		}
 		r.owned, r.pending = d, nil

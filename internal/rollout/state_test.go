@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -131,4 +132,18 @@ func TestRollbackIsConfirmedByReading(t *testing.T) {
 	assert.False(t, out.RolledBack)
 	assert.Equal(t, 100.0, out.Percentage, "what a read confirmed")
 	assert.Contains(t, fe.Rollback, "is not what is live: deployment late")
+}
+
+// A write the deployer knows was not applied is not waited for.
+func TestRejectedStageWriteIsNotWaitedFor(t *testing.T) {
+	t.Parallel()
+	dep := newDeployer(Share{oldV, 100})
+	dep.deployErrAt, dep.deployErr = 1, fmt.Errorf("%w: HTTP 400", ErrNotApplied)
+	clock := newClock()
+	start := clock.Now()
+	out, err := engine(t, Config{Stages: stages(t, "50%@1m, 100%"), Rollback: true}, dep, clock).Run(context.Background())
+	var fe *FailedError
+	require.ErrorAs(t, err, &fe)
+	assert.True(t, out.RolledBack, fe.Rollback)
+	assert.Equal(t, time.Minute, clock.Now().Sub(start), "the hold only, no settle window")
 }
