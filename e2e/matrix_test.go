@@ -124,7 +124,7 @@ type matrixCall struct {
 	// answers have their own tests; GraphQL, not a v4 envelope; an asset
 	// bucket upload, whose answer may rightly have no token).
 	noEmpty bool
-	sc   scenario
+	sc      scenario
 	// lookup is the GET (fault pattern) by which the action resolves an
 	// unknown outcome of this create (a reset, a lost answer, a 5xx) before
 	// any re-send; lookupQuery must all be in its query.
