@@ -92,8 +92,8 @@ func TestConcurrentRunsOfOneCommitKeepTheOlderVersion(t *testing.T) {
 }
 
 // SIGINT while the API holds a stage write that it applies a second after the
-// client gave up: the rollback waits for it, so the baseline is what stays
-// live, and the outputs say what a read confirmed.
+// client gave up: the baseline is restored at once, restored again when the
+// late write lands, and the outputs say what a read confirmed.
 func TestSIGINTDuringALateStageWriteRollsBackAfterIt(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
@@ -104,20 +104,27 @@ func TestSIGINTDuringALateStageWriteRollsBackAfterIt(t *testing.T) {
 	run := pushJob(t, cf, ws, map[string]string{"deploy": "true", "stages": "10%@500ms, 100%"}).start(t)
 	waitFor(t, 30*time.Second, "the 10% stage", func() bool { return len(cf.Deployments("shop")) == 2 })
 	waitFor(t, 10*time.Second, "the held 100% write", func() bool { return inFlight(cf, "POST", "/deployments") })
+	sent := time.Now()
 	run.signal(t, syscall.SIGINT)
+	waitFor(t, 5*time.Second, "the baseline at 100% again", func() bool {
+		ds := cf.Deployments("shop")
+		return len(ds) == 3 && splitOf(ds[2])[base] == 100
+	})
+	t.Logf("baseline restored %s after SIGINT", time.Since(sent))
 	r := run.wait(t, 10*time.Second)
 	// Anything still held would land within a second of the cancellation.
 	time.Sleep(1500 * time.Millisecond)
 	log := requestLog(cf, nil)
 	ds := cf.Deployments("shop")
 	newID := r.Outputs["version-id"]
-	require.Len(t, ds, 4, "baseline, 10%%, the late 100%%, the rollback:\n%s\n%s", log, r.Stdout)
-	assert.Equal(t, map[string]float64{newID: 100}, splitOf(ds[2]), "the late write")
-	assert.Equal(t, map[string]float64{base: 100}, splitOf(ds[3]), "the rollback came after it:\n%s", r.Stdout)
+	require.Len(t, ds, 5, "baseline, 10%%, the rollback, the late 100%%, the rollback again:\n%s\n%s", log, r.Stdout)
+	assert.Equal(t, map[string]float64{newID: 100}, splitOf(ds[3]), "the late write")
+	assert.Equal(t, map[string]float64{base: 100}, splitOf(ds[4]), "restored again after it:\n%s", r.Stdout)
 	assert.Equal(t, 1, r.Code, r.Stdout)
+	assert.Contains(t, r.Stdout, "was applied late")
 	assert.Equal(t, "true", r.Outputs["rolled-back"])
 	assert.Equal(t, "0", r.Outputs["deployed-percentage"])
-	assert.Equal(t, ds[3].ID, r.Outputs["deployment-id"])
+	assert.Equal(t, ds[4].ID, r.Outputs["deployment-id"])
 }
 
 // A rerun after a secret was rotated reuses the version of the commit (the

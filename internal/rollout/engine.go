@@ -722,45 +722,92 @@ func (r *run) fail(ctx context.Context, sr *StageResult, cause error) error {
 	// deadline so that it can still write.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.RollbackTimeout)
 	defer cancel()
-	live, err := r.settle(rctx)
+	// A stage write whose outcome is unknown (r.pending) may still be applied
+	// after the client gave up on it. The rollback is not held back for it:
+	// the baseline is restored at once, then the live deployment is watched
+	// for the settle window and restored again if that write lands.
+	settleEnd := e.clock.Now().Add(e.cfg.SettleWindow)
+	live, err := r.read(rctx)
+	r.adopt(live)
+	already := false
 	switch {
 	case err != nil:
 		// Without the live deployment ownership cannot be checked; restoring the
 		// baseline is still the safer choice for a rollout that failed.
 		e.log.Warningf("could not re-read the live deployment before the rollback (%v); restoring the previous version anyway", err)
 	case live != nil && len(live.Shares) == 1 && live.Shares[0].VersionID == r.out.BaselineID:
-		r.out.Percentage = 0
-		fe.Rollback = fmt.Sprintf("the previous version %s already serves 100%% (%s)", r.out.BaselineID, live.ID)
-		return fe
+		already = true
 	case !r.ours(live):
 		r.out.Percentage = r.shareIn(live)
 		fe.Rollback = "not rolled back: " + (&ChangedError{Expected: r.ownedID(), Live: live, When: "before the rollback"}).Error()
 		return fe
 	}
-	d, err := e.dep.Deploy(rctx, []Share{{VersionID: r.out.BaselineID, Percentage: 100}})
-	if err != nil {
-		fe.RollbackErr = fmt.Errorf("failed to roll back to version %s: %w", r.out.BaselineID, err)
-		fe.Rollback = fe.RollbackErr.Error() + fmt.Sprintf("; version %s may still have %s%%: restore the previous version by hand (wrangler rollback or the dashboard)", e.cfg.VersionID, pct)
-		return fe
+	restore := func() (*Deployment, bool) {
+		d, err := e.dep.Deploy(rctx, []Share{{VersionID: r.out.BaselineID, Percentage: 100}})
+		if err != nil {
+			fe.RollbackErr = fmt.Errorf("failed to roll back to version %s: %w", r.out.BaselineID, err)
+			fe.Rollback = fe.RollbackErr.Error() + fmt.Sprintf("; version %s may still have %s%%: restore the previous version by hand (wrangler rollback or the dashboard)", e.cfg.VersionID, pct)
+			return nil, false
+		}
+		r.out.DeploymentID = d.ID
+		return d, true
 	}
-	r.out.DeploymentID = d.ID
-	// Report only what a read confirms: a write of this run still in flight
-	// could land after the rollback.
+	var rolled *Deployment // the last rollback written
+	expect := ""           // the deployment that must be live at the end
+	if already {
+		expect = live.ID
+	} else {
+		d, ok := restore()
+		if !ok {
+			return fe
+		}
+		rolled, expect = d, d.ID
+	}
+	for r.pending != nil && e.clock.Now().Before(settleEnd) {
+		if r.sleep(rctx, min(settleInterval, settleEnd.Sub(e.clock.Now()))) != nil {
+			break
+		}
+		now, err := r.read(rctx)
+		if err != nil || now == nil || !sameShares(now.Shares, r.pending) {
+			continue
+		}
+		e.log.Warningf("the stage write whose outcome was unknown was applied late (%s); restoring version %s again", now.ID, r.out.BaselineID)
+		r.owned, r.pending = now, nil
+		d, ok := restore()
+		if !ok {
+			return fe
+		}
+		rolled, expect = d, d.ID
+	}
+	// Report only what a read confirms.
 	after, err := r.read(rctx)
 	switch {
 	case err != nil:
 		r.out.Percentage = 0
-		fe.Rollback = fmt.Sprintf("rollback written (deployment %s, version %s at 100%%) but not confirmed: the live deployment could not be read afterwards (%v); check it in the dashboard", d.ID, r.out.BaselineID, err)
+		fe.Rollback = fmt.Sprintf("version %s should serve 100%% again (deployment %s), but the live deployment could not be read to confirm it (%v); check it in the dashboard", r.out.BaselineID, expect, err)
 		return fe
-	case after == nil || after.ID != d.ID:
+	case after == nil || after.ID != expect:
 		r.out.Percentage = r.shareIn(after)
-		fe.Rollback = fmt.Sprintf("the rollback (deployment %s) is not what is live: %s is live now, giving version %s %s%%. A write still in flight may have landed after the rollback; restore the previous version by hand (wrangler rollback or the dashboard)", d.ID, after.describe(), e.cfg.VersionID, FormatPercent(r.out.Percentage))
+		fe.Rollback = fmt.Sprintf("not rolled back: deployment %s should be live, but %s is live now, giving version %s %s%%. Someone deployed right after, or a write still in flight landed late; restore the previous version by hand if needed (wrangler rollback or the dashboard)", expect, after.describe(), e.cfg.VersionID, FormatPercent(r.out.Percentage))
 		return fe
 	}
-	r.out.RolledBack, r.out.Percentage = true, 0
-	fe.Rollback = fmt.Sprintf("rolled back: version %s serves 100%% again (deployment %s)", r.out.BaselineID, d.ID)
-	e.log.Infof("rolled back to version %s (deployment %s)", r.out.BaselineID, d.ID)
+	r.out.Percentage = 0
+	if rolled == nil {
+		fe.Rollback = fmt.Sprintf("the previous version %s already serves 100%% (%s)", r.out.BaselineID, live.ID)
+		return fe
+	}
+	r.out.RolledBack = true
+	fe.Rollback = fmt.Sprintf("rolled back: version %s serves 100%% again (deployment %s)", r.out.BaselineID, rolled.ID)
+	e.log.Infof("rolled back to version %s (deployment %s)", r.out.BaselineID, rolled.ID)
 	return fe
+}
+
+// adopt takes live as the run's own when it is the pending split: the write
+// whose outcome was unknown was applied.
+func (r *run) adopt(live *Deployment) {
+	if r.pending != nil && live != nil && sameShares(live.Shares, r.pending) {
+		r.owned, r.pending = live, nil
+	}
 }
 
 // read returns the live deployment. Once this run has written (or may have
@@ -788,9 +835,10 @@ func (r *run) settle(ctx context.Context) (*Deployment, error) {
 	}
 	end := r.e.clock.Now().Add(r.e.cfg.SettleWindow)
 	for {
-		if err == nil && live != nil && sameShares(live.Shares, r.pending) {
-			r.owned, r.pending = live, nil
-			return live, nil
+		if err == nil {
+			if r.adopt(live); r.pending == nil {
+				return live, nil
+			}
 		}
 		if !r.e.clock.Now().Before(end) || ctx.Err() != nil {
 			return live, err

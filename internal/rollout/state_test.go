@@ -115,23 +115,57 @@ func TestUnknownStageWriteLandingLateIsRolledBackAfter(t *testing.T) {
 	assert.Zero(t, out.Percentage)
 }
 
-// A late write that lands after the rollback: the read after the rollback
-// shows it, and the outcome says so instead of "rolled back".
+// Someone deploys right after the rollback: the read after it shows that,
+// and the outcome says so instead of "rolled back".
 func TestRollbackIsConfirmedByReading(t *testing.T) {
 	t.Parallel()
 	dep := newDeployer(Share{oldV, 100})
 	dep.deployErrAt, dep.deployErr = 1, errUnknown
 	dep.onRead = func(int) {
-		if len(dep.writes) == 3 && dep.live[0].Shares[0].VersionID == oldV { // right after the rollback
-			dep.live = append([]*Deployment{{ID: "late", Source: "api", Shares: []Share{{newV, 100}}}}, dep.live...)
+		if len(dep.writes) == 3 && dep.live[0].ID != "human" { // right after the rollback
+			dep.live = append([]*Deployment{{ID: "human", Source: "dash", Shares: []Share{{newV, 30}, {othV, 70}}}}, dep.live...)
 		}
 	}
 	out, err := engine(t, Config{Stages: stages(t, "50%@1m, 100%"), Rollback: true, SettleWindow: time.Second}, dep, newClock()).Run(context.Background())
 	var fe *FailedError
 	require.ErrorAs(t, err, &fe)
 	assert.False(t, out.RolledBack)
-	assert.Equal(t, 100.0, out.Percentage, "what a read confirmed")
-	assert.Contains(t, fe.Rollback, "is not what is live: deployment late")
+	assert.Equal(t, 30.0, out.Percentage, "what a read confirmed")
+	assert.Contains(t, fe.Rollback, "not rolled back: deployment d2 should be live, but deployment human")
+}
+
+// The baseline is restored at once, not after the settle window; a late
+// write landing within the window is rolled back again.
+func TestRollbackComesFirstAndAgainAfterALateWrite(t *testing.T) {
+	t.Parallel()
+	dep := newDeployer(Share{oldV, 100})
+	dep.deployErrAt, dep.deployErr = 1, errUnknown
+	clock := newClock()
+	var rolledAt, failedAt time.Time
+	dep.onDeploy = func(_ context.Context, shares []Share) {
+		if len(shares) == 1 && shares[0].VersionID == oldV && rolledAt.IsZero() {
+			rolledAt = clock.Now()
+		}
+		if len(shares) == 1 && shares[0].VersionID == newV {
+			failedAt = clock.Now()
+		}
+	}
+	landed := false
+	dep.onRead = func(int) {
+		if !landed && !rolledAt.IsZero() && clock.Now().Sub(rolledAt) >= 500*time.Millisecond {
+			landed = true
+			dep.live = append([]*Deployment{{ID: "late", Source: "api", Shares: []Share{{newV, 100}}}}, dep.live...)
+		}
+	}
+	out, err := engine(t, Config{Stages: stages(t, "50%@1m, 100%"), Rollback: true}, dep, clock).Run(context.Background())
+	var fe *FailedError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, failedAt, rolledAt, "the rollback did not wait")
+	require.True(t, landed)
+	assert.Equal(t, [][]Share{{{newV, 50}, {oldV, 50}}, {{newV, 100}}, {{oldV, 100}}, {{oldV, 100}}}, dep.writes)
+	assert.Equal(t, []Share{{oldV, 100}}, dep.live[0].Shares)
+	assert.True(t, out.RolledBack, fe.Rollback)
+	assert.Equal(t, dep.live[0].ID, out.DeploymentID)
 }
 
 // A write the deployer knows was not applied is not waited for.
