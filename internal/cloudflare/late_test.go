@@ -13,9 +13,6 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
 )
 
-// emuAccount is an account ID the emulator accepts (32 hex).
-const emuAccount = "0123456789abcdef0123456789abcdef"
-
 // newEmulatorClient returns a client with real sleeps talking to a fresh
 // emulator, and the emulator.
 func newEmulatorClient(t *testing.T, opts ...Option) (*Client, *emulator.Server, *recorder) {
