@@ -68,7 +68,7 @@ type Config struct {
 	GitHub  GitHubConfig
 	Project ProjectConfig
 	// Bundle is the `bundle` input.
-	Bundle BundleMode
+	Bundle  BundleMode
 	Preview PreviewConfig
 }
 
