@@ -2,7 +2,7 @@
 # Peak RSS of workers-deploy uploading and deploying a 9 MiB bundle of 300
 # incompressible modules to an existing Worker on a standalone emulator
 # (a separate process, so only the action's memory is measured).
-# Target (issue 2): at most 2 x bundle + 20 MiB = 38 MiB. Median of RUNS runs.
+# Target: at most 2 x bundle + 20 MiB = 38 MiB. Median of RUNS runs.
 # Usage: bench/rss.sh [RUNS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

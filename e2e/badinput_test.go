@@ -46,7 +46,7 @@ type badRow struct {
 	secret string
 }
 
-// TestBadInput: every input of product.md with its invalid forms, and hostile
+// TestBadInput: every input of action.yml with its invalid forms, and hostile
 // files. Every row fails with exit 1, exactly one ::error:: that names the
 // input or file, no write request to Cloudflare and none to GitHub.
 func TestBadInput(t *testing.T) {
@@ -503,7 +503,7 @@ func TestBadInput(t *testing.T) {
 			want: []string{"modules", "MiB", "10"},
 		},
 	}
-	// Every input of product.md has rows (named "<input>: …"), except those
+	// Every input of action.yml has rows (named "<input>: …"), except those
 	// with no invalid form.
 	noInvalidForm := map[string]string{
 		"message":      "any text is a message; it is cut to 1000 bytes at a UTF-8 boundary",

@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkAssetUpload5000 runs the built binary once per iteration against a
-// fresh emulator with 5,000 small static assets (issue 6): wall time per run,
+// fresh emulator with 5,000 small static assets: wall time per run,
 // and the requests it made, by kind. Buckets are the emulator's (10 files per
 // bucket; Cloudflare's bucket size is not documented), uploaded 3 at a time.
 //

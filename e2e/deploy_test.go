@@ -170,7 +170,7 @@ func describe(reqs []emulator.RequestRecord) []string {
 }
 
 // TestPreviewRequestCount: a pull-request run (no deploy) against an existing,
-// deployed Worker makes at most 5 Cloudflare requests (issue 6).
+// deployed Worker makes at most 5 Cloudflare requests.
 func TestPreviewRequestCount(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)

@@ -346,7 +346,7 @@ func TestGitHubServerErrorsDegradeToWarning(t *testing.T) {
 	assert.NotEmpty(t, r.Summary)
 }
 
-// TestDeploymentStatusPerStage: a staged rollout (issue 3) posts an
+// TestDeploymentStatusPerStage: a staged rollout posts an
 // in_progress status per stage and ends in success.
 func TestDeploymentStatusPerStage(t *testing.T) {
 	t.Parallel()
@@ -369,7 +369,7 @@ func TestDeploymentStatusPerStage(t *testing.T) {
 	t.Logf("statuses: %q", got)
 }
 
-// TestDeploymentFailureAfterRollback: in a staged rollout (issue 3) a failing
+// TestDeploymentFailureAfterRollback: in a staged rollout a failing
 // health check rolls back, and the GitHub Deployment ends in failure.
 func TestDeploymentFailureAfterRollback(t *testing.T) {
 	t.Parallel()

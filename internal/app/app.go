@@ -198,8 +198,8 @@ func reportingContext(ctx context.Context, grace time.Duration) (context.Context
 }
 
 // badInputBeforeWrite reports a run that failed on bad input before it
-// created or reused a version: product.md's "Bad input → a clear error naming
-// the input, before any write" holds for GitHub too, so no sticky comment or
+// created or reused a version: bad input is a clear error naming the input,
+// before any write, and that holds for GitHub too, so no sticky comment or
 // GitHub Deployment is written; the ::error:: and the job summary say why.
 func badInputBeforeWrite(res *pipeline.Result, runErr error) bool {
 	var inErr *inputs.Error

@@ -46,7 +46,7 @@ type githubReporter struct {
 
 var _ pipeline.Observer = (*githubReporter)(nil)
 
-// githubObserver follows the rollout for GitHub Deployment statuses (issue 4).
+// githubObserver follows the rollout for GitHub Deployment statuses.
 func githubObserver(ctx context.Context, action *console.Console, cfg *inputs.Config, ev *ghevent.Context, red *redact.Redactor) *githubReporter {
 	return &githubReporter{ctx: ctx, action: action, cfg: cfg, ev: ev, red: red}
 }

@@ -316,7 +316,7 @@ type Layer struct {
 
 // Merge merges the configuration's layer with the inputs' layers (pass the
 // configuration first). An input replaces a configuration binding of the same
-// name (product.md "Configuration sources"); two inputs naming the same
+// name (README "Wrangler configuration"); two inputs naming the same
 // binding are an error, since neither clearly wins. The result is sorted by
 // name, so that equivalent configurations give identical requests.
 func Merge(layers ...Layer) ([]Binding, error) {

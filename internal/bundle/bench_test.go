@@ -85,7 +85,7 @@ func BenchmarkCollect(b *testing.B) {
 }
 
 // BenchmarkCollectWithSiblingTree compares collecting a small `dist/**` bundle alone and next to
-// a 100,000-file sibling source tree (issue 6): the times should be about equal, because only
+// a 100,000-file sibling source tree: the times should be about equal, because only
 // dist/ is walked.
 func BenchmarkCollectWithSiblingTree(b *testing.B) {
 	plain := b.TempDir()
@@ -141,7 +141,7 @@ func writeHeavyDeps(tb testing.TB, dir string, n int) {
 
 // BenchmarkGlobPrunesDependencies compares `**/*.js` over a project alone and with 100,000
 // files in node_modules/ (and 10,000 in .git/): about equal, because those directories are
-// pruned without being walked (issue 6).
+// pruned without being walked.
 func BenchmarkGlobPrunesDependencies(b *testing.B) {
 	plain := b.TempDir()
 	writeLargeBundle(b, plain, 20, 1<<10)

@@ -25,7 +25,7 @@ import (
 const DefaultMaxGzipBytes = 10 << 20
 
 // mainCandidates are the base names the entry module is guessed from when neither `main-module`
-// nor the config's `main` is set (product.md: "the only index/worker .js/.mjs match").
+// nor the config's `main` is set (README "Which files are uploaded").
 var mainCandidates = []string{"index.js", "index.mjs", "worker.js", "worker.mjs"}
 
 // readBufferSize is the one buffer Collect reads every file through.

@@ -30,8 +30,7 @@ const (
 // requirementsFile is the base name wrangler uploads as TypePythonRequirement instead of text.
 const requirementsFile = "requirements.txt"
 
-// extensionTypes follows wrangler's module rules (docs/cloudflare-api.md §6.4, product.md
-// "Module names and types"). The API itself does not enforce extensions; these are conventions.
+// extensionTypes follows wrangler's module rules (docs/cloudflare-api.md §6.4, docs/upload-model.md). The API itself does not enforce extensions; these are conventions.
 var extensionTypes = map[string]string{
 	".js":   TypeESModule,
 	".mjs":  TypeESModule,

@@ -5,7 +5,7 @@ import (
 	"unicode"
 )
 
-// GitHubConfig holds the inputs of reporting to GitHub (issue 4).
+// GitHubConfig holds the inputs of reporting to GitHub.
 type GitHubConfig struct {
 	// Token is the github-token input (default `${{ github.token }}`); "" means
 	// no comment and no GitHub Deployment can be written.

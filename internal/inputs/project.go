@@ -8,7 +8,7 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
 )
 
-// ProjectConfig holds the inputs of bindings, secrets and assets (issue 5).
+// ProjectConfig holds the inputs of bindings, secrets and assets.
 type ProjectConfig struct {
 	// Bindings is the `bindings` input: bindings in API form.
 	Bindings []bindings.Binding

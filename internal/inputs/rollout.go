@@ -9,7 +9,7 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/rollout"
 )
 
-// RolloutConfig holds the inputs of deployments and promotion (issue 3).
+// RolloutConfig holds the inputs of deployments and promotion.
 type RolloutConfig struct {
 	// StagesInput is the raw `stages` input.
 	StagesInput string

@@ -10,7 +10,7 @@ const (
 	kindSecret
 )
 
-// spec describes one input of action.yml; the names are binding (product.md).
+// spec describes one input of action.yml; the names are the public interface (README "Inputs").
 type spec struct {
 	name string
 	kind kind
@@ -18,7 +18,7 @@ type spec struct {
 	def string
 }
 
-// specs lists every input of product.md, in its order.
+// specs lists every input of action.yml, in its order.
 var specs = []spec{
 	{"api-token", kindSecret, ""},
 	{"account-id", kindString, ""},

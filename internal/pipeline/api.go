@@ -17,7 +17,7 @@ type API interface {
 	ListVersions(ctx context.Context, worker string, page, perPage int) ([]cloudflare.Version, error)
 	ListDeployments(ctx context.Context, scriptName string) ([]cloudflare.Deployment, error)
 	CreateDeployment(ctx context.Context, scriptName string, versions []cloudflare.DeploymentVersion, message string, force bool) (*cloudflare.Deployment, error)
-	// CreateAssetUploadSession and UploadAssets upload static assets (issue 5).
+	// CreateAssetUploadSession and UploadAssets upload static assets.
 	CreateAssetUploadSession(ctx context.Context, scriptName string, manifest map[string]cloudflare.AssetManifestEntry) (*cloudflare.AssetUploadSession, error)
 	UploadAssets(ctx context.Context, uploadJWT string, files []cloudflare.AssetFile) (string, error)
 	// ScriptMigrationTag is the Worker's Durable Object migration tag ("" for none).

@@ -13,7 +13,7 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/rollout"
 )
 
-// StageReport is one stage of a rollout, for reports (issue 3).
+// StageReport is one stage of a rollout, for reports.
 type StageReport struct {
 	// Index is the stage's 0-based position.
 	Index int

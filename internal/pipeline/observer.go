@@ -1,7 +1,7 @@
 package pipeline
 
 // Observer is told about a rollout as it happens, so reporting (GitHub
-// Deployment statuses, issue 4) can follow each stage. The rollout (issue 3)
+// Deployment statuses) can follow each stage. The rollout
 // calls it; methods must return quickly and never fail the run.
 type Observer interface {
 	// VersionReady is called once the version exists (created or reused).

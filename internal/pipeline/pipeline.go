@@ -91,17 +91,17 @@ type Result struct {
 	DeployedPercentage float64
 	PreviousVersionID  string
 
-	// Stages reports each stage of the rollout (deploy.go, issue 3).
+	// Stages reports each stage of the rollout (deploy.go).
 	Stages     []StageReport
 	RolledBack bool
-	// Bindings lists the version's bindings by name and type (issue 5).
+	// Bindings lists the version's bindings by name and type.
 	Bindings []BindingInfo
 	// AssetsUploaded counts the static asset files this run sent (files the
 	// service already had are not sent again).
 	AssetsUploaded int
 	// Assets describes the static assets, nil without an assets directory.
 	Assets *AssetsReport
-	// CommentURL is the sticky PR comment written (issue 4).
+	// CommentURL is the sticky PR comment written.
 	CommentURL string
 
 	// Bundled is set when the entry was bundled in process (bundling.go).

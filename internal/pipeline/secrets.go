@@ -82,7 +82,7 @@ func liveVersionID(ctx context.Context, api API, memo *liveMemo, name string) (s
 
 // carriedSecrets returns an inherit binding, pinned to the live version, for
 // each secret_text binding of the live version that this run does not send:
-// so no secret needs a separate, deploying call (product.md "keep-secrets").
+// so no secret needs a separate, deploying call (README, input `keep-secrets`).
 func carriedSecrets(ctx context.Context, api API, memo *liveMemo, name, workerID string, sending []bindings.Binding) ([]bindings.Binding, error) {
 	liveID, err := liveVersionID(ctx, api, memo, name)
 	if err != nil || liveID == "" {

@@ -17,7 +17,7 @@ import (
 )
 
 // projectSettings are the bindings, secrets, assets and Worker-level
-// settings of a run (issue 5).
+// settings of a run.
 type projectSettings struct {
 	// bindings are the merged bindings (configuration, then the inputs
 	// `bindings`, `vars` and `secrets`), sorted by name. They may hold

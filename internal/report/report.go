@@ -16,7 +16,7 @@ import (
 // Output is one step output.
 type Output struct{ Name, Value string }
 
-// Outputs lists the step outputs of product.md for a result, in a fixed order.
+// Outputs lists the step outputs of action.yml for a result, in a fixed order.
 // Outputs of later features (rollouts, comments) are written empty for now so
 // that `steps.x.outputs.y` is always defined.
 func Outputs(r *pipeline.Result) []Output {

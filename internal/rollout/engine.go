@@ -11,8 +11,8 @@ import (
 
 // DefaultRollbackTimeout bounds the rollback (one read and one write of the
 // deployment). The runner kills a cancelled step about 10 s after SIGINT
-// (github.md §3.7) and product.md asks for the previous version to be back
-// within 5 s; 4.5 s leaves room for the process to report.
+// (GitHub's cancellation behaviour), and the README promises the previous
+// version back within 5 s; 4.5 s leaves room for the process to report.
 const DefaultRollbackTimeout = 4500 * time.Millisecond
 
 // DefaultSettleWindow bounds how long the engine re-reads the live deployment
