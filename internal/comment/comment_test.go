@@ -71,6 +71,18 @@ func TestRenderGolden(t *testing.T) {
 		previews.Preview.Earlier = append(previews.Preview.Earlier, pipeline.EarlierDeployment{
 			Number: n, CommitSHA: sha, URL: "https://" + sha[:8] + "-pr-2-shop.acme.workers.dev"})
 	}
+	previews.Changes = &pipeline.Changes{
+		ProductionVersionID: "00000000-0000-4000-8000-000000000002", ProductionVersionNumber: 7,
+		Bindings: []pipeline.BindingChange{
+			{Name: "API_TOKEN", Change: "added", Type: "secret_text"},
+			{Name: "MODE", Change: "changed", Type: "plain_text", Fields: []string{"text"}},
+			{Name: "OLD_DB", Change: "removed", OldType: "d1"},
+		},
+		FlagsAdded:  []string{"nodejs_compat"},
+		ModulesFrom: 1, ModulesTo: 2, BytesFrom: 2048, BytesTo: 2089, SizesKnown: true,
+	}
+	firstDeploy := preview()
+	firstDeploy.Changes = &pipeline.Changes{NoProduction: true}
 	reused := preview()
 	reused.VersionID, reused.PreviewURL = "", "https://pr-2-shop.acme.workers.dev"
 	reused.Preview = &pipeline.PreviewInfo{Name: "pr-2", ID: "63bafce9179948688866bb22268eb1c6", Created: true,
@@ -86,6 +98,7 @@ func TestRenderGolden(t *testing.T) {
 		{"preview.md", preview(), report.Details{RunURL: runURL}},
 		{"deployed.md", deployed, report.Details{RunURL: runURL}},
 		{"previews.md", previews, report.Details{RunURL: runURL}},
+		{"preview-first-deploy.md", firstDeploy, report.Details{RunURL: runURL}},
 		{"previews-first-reused.md", reused, report.Details{RunURL: runURL}},
 		{"closed.md", closed, report.Details{RunURL: runURL}},
 		{"failed.md", failed, report.Details{RunURL: runURL, Failure: "failed to deploy version 182bd5e5 to 100%: Cloudflare API POST /x: 400 (code 10210)"}},

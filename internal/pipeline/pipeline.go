@@ -101,6 +101,9 @@ type Result struct {
 	AssetsUploaded int
 	// Assets describes the static assets, nil without an assets directory.
 	Assets *AssetsReport
+	// Changes is what a pull-request run's build changes against production
+	// (changes.go); nil when not computed (production runs, dry runs).
+	Changes *Changes
 	// CommentURL is the sticky PR comment written.
 	CommentURL string
 
@@ -134,6 +137,9 @@ type settings struct {
 	// topBindings are the top level's bindings (previews.go).
 	previews    *wrangler.Previews
 	topBindings []bindings.Binding
+	// sent are the bindings of the version or Preview Deployment this run
+	// created (carried secrets included); nil when it reused one.
+	sent []bindings.Binding
 }
 
 // Run performs one run of the action.
@@ -164,6 +170,7 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	}
 	st.live = deps.live
 	preview := previewName(cfg, ev, st.previews != nil)
+	deps.live.withModules = wantsChanges(cfg, ev, preview)
 	if preview != "" {
 		if err := applyPreviewSettings(cfg, deps, st); err != nil {
 			return res, err
@@ -255,6 +262,9 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	}
 	if res.PreviewURL != "" {
 		deps.Log.Infof("Preview URL: %s", res.PreviewURL)
+	}
+	if deps.live.withModules {
+		res.Changes = changesFor(ctx, api, st, w, res, deps.Log)
 	}
 
 	deps.Observer.VersionReady(res)

@@ -254,6 +254,9 @@ func runPreview(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, de
 	if res.CommitURL != "" {
 		deps.Log.Infof("This commit: %s", res.CommitURL)
 	}
+	if deps.live.withModules {
+		res.Changes = changesFor(ctx, deps.API, st, w, res, deps.Log)
+	}
 	return nil
 }
 
@@ -292,12 +295,16 @@ func previewDeploymentFor(ctx context.Context, api PreviewAPI, ev *ghevent.Conte
 	}
 	in.Bindings = bindings.Raw(all)
 	res.Bindings = bindingInfo(all)
+	st.sent = all
 	if m := st.project.assets; m != nil {
 		up, err := assets.Upload(ctx, deps.API, worker, m, assets.DefaultConcurrency)
 		if err != nil {
 			return nil, false, fmt.Errorf("failed to upload the static assets of %s: %w", m.Dir, err)
 		}
 		res.AssetsUploaded = up.Uploaded
+		if res.Assets != nil {
+			res.Assets.Uploaded = up.Uploaded
+		}
 		if in.Assets, err = st.project.assetsJSON(up.CompletionJWT); err != nil {
 			return nil, false, err
 		}

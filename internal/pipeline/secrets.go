@@ -22,6 +22,38 @@ type liveMemo struct {
 	mu    sync.Mutex
 	list  []cloudflare.Deployment
 	valid bool
+
+	// withModules reads the production version with its modules (set when
+	// the run renders a change summary, which needs their sizes); prod* keep
+	// that one read for keep-secrets and the change summary (changes.go).
+	withModules bool
+	prodDone    bool
+	prod        *cloudflare.Version
+	prodErr     error
+}
+
+// production returns the version with the largest share of the Worker's
+// live deployment, nil when it was never deployed. It reads the deployment
+// list and the version once per run; later calls return the same answer.
+func (m *liveMemo) production(ctx context.Context, api API, name, workerID, why string) (*cloudflare.Version, error) {
+	if m != nil && m.prodDone {
+		return m.prod, m.prodErr
+	}
+	v, err := func() (*cloudflare.Version, error) {
+		liveID, err := liveVersionID(ctx, api, m, name, why)
+		if err != nil || liveID == "" {
+			return nil, err
+		}
+		v, err := api.GetVersion(ctx, workerID, liveID, m != nil && m.withModules)
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the live version %s of %s (for %s): %w", liveID, name, why, err)
+		}
+		return v, nil
+	}()
+	if m != nil {
+		m.prodDone, m.prod, m.prodErr = true, v, err
+	}
+	return v, err
 }
 
 // read lists the deployments and keeps the list for one take.
@@ -63,10 +95,10 @@ func (m *liveMemo) take() ([]cloudflare.Deployment, bool) {
 // liveVersionID returns the version that serves the most traffic in the
 // Worker's live deployment, or "" when it was never deployed. The
 // deployments endpoints take the Worker's name (cloudflare-api.md §4).
-func liveVersionID(ctx context.Context, api API, memo *liveMemo, name string) (string, error) {
+func liveVersionID(ctx context.Context, api API, memo *liveMemo, name, why string) (string, error) {
 	ds, err := memo.read(ctx, api, name)
 	if err != nil {
-		return "", fmt.Errorf("failed to read the live deployment of %s (for keep-secrets): %w", name, err)
+		return "", fmt.Errorf("failed to read the live deployment of %s (for %s): %w", name, why, err)
 	}
 	if len(ds) == 0 || len(ds[0].Versions) == 0 {
 		return "", nil
@@ -84,13 +116,9 @@ func liveVersionID(ctx context.Context, api API, memo *liveMemo, name string) (s
 // each secret_text binding of the live version that this run does not send:
 // so no secret needs a separate, deploying call (README, input `keep-secrets`).
 func carriedSecrets(ctx context.Context, api API, memo *liveMemo, name, workerID string, sending []bindings.Binding) ([]bindings.Binding, error) {
-	liveID, err := liveVersionID(ctx, api, memo, name)
-	if err != nil || liveID == "" {
+	live, err := memo.production(ctx, api, name, workerID, "keep-secrets")
+	if err != nil || live == nil {
 		return nil, err
-	}
-	live, err := api.GetVersion(ctx, workerID, liveID, false)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the live version %s of %s (for keep-secrets): %w", liveID, name, err)
 	}
 	sent := map[string]bool{}
 	for _, b := range sending {

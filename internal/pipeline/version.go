@@ -111,6 +111,7 @@ func createVersion(ctx context.Context, api API, workerID string, b *bundle.Bund
 	}
 	in.Bindings = bindings.Raw(all)
 	res.Bindings = bindingInfo(all)
+	st.sent = all
 	if m := st.project.assets; m != nil {
 		up, err := assets.Upload(ctx, api, res.WorkerName, m, assets.DefaultConcurrency)
 		if err != nil {

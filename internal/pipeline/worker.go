@@ -13,6 +13,8 @@ import (
 type worker struct {
 	ID, Name string
 	created  bool
+	// deployed is false when the Worker has never been deployed.
+	deployed bool
 }
 
 // resolveWorkerFor finds the Worker st names (by name or ID) and creates it
@@ -29,7 +31,7 @@ func resolveWorkerFor(ctx context.Context, api API, cfg *inputs.Config, st *sett
 				log.Noticef("%s: these Worker-level settings differ from the live Worker %s and were not applied (they are written only when the action creates the Worker; change them in the dashboard, with wrangler or Terraform): %s", filepath.Base(st.configPath), w.Name, strings.Join(diff, "; "))
 			}
 		}
-		return &worker{ID: w.ID, Name: w.Name}, nil
+		return &worker{ID: w.ID, Name: w.Name, deployed: w.DeployedOn != nil}, nil
 	}
 	if !cloudflare.IsNotFound(err) {
 		return nil, fmt.Errorf("failed to look up Worker %q: %w", nameOrID, err)

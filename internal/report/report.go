@@ -148,6 +148,7 @@ func Render(r *pipeline.Result, d Details) string {
 		row("Run", fmt.Sprintf("[logs](%s)", urlText(d.RunURL)))
 	}
 	b.WriteString(StageTable(r.Stages))
+	b.WriteString(ChangeSummary(r.Changes, maxRows))
 	if len(r.Bindings) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>%d bindings</summary>\n\n", len(r.Bindings))
 		b.WriteString("| Binding | Type |\n|---|---|\n")
