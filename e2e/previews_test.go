@@ -17,6 +17,11 @@ import (
 // previews mode (BENCHMARKS.md).
 const maxPreviewRequests = 5
 
+// previewChangeReads are the reads the change summary adds in previews mode
+// when production is live: the deployment list and the production version
+// (docs/change-summary.md). Without production they cost nothing.
+const previewChangeReads = 2
+
 const previewSecret = "preview-s3cret-VALUE-42"
 
 // previewsConfig has production vars and a KV binding at the top level and its own vars in
