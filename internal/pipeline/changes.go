@@ -86,13 +86,13 @@ type PendingMigrations struct {
 
 // nextBuild is what diffChanges compares production with.
 type nextBuild struct {
-	bindings           []bindings.Binding
-	compatDate         string
-	compatFlags        []string
-	modules            int
-	bytes              int64
-	assets             *AssetChanges
-	migrations         json.RawMessage
+	bindings    []bindings.Binding
+	compatDate  string
+	compatFlags []string
+	modules     int
+	bytes       int64
+	assets      *AssetChanges
+	migrations  json.RawMessage
 	// keepSecrets: production's secrets this build does not send are carried.
 	keepSecrets bool
 }
