@@ -140,3 +140,29 @@ func TestDiffChanges(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDiffBindings feeds production bindings as the API could return them:
+// the comparison never panics, and what it reports holds names and keys,
+// never a value this run sends.
+func FuzzDiffBindings(f *testing.F) {
+	f.Add(`{"name":"KV","type":"kv_namespace","namespace_id":"abc"}`, "KV", "kv_namespace", "namespace_id", "zzz-value")
+	f.Add(`{"name":"MODE","type":"plain_text","text":"prod"}`, "MODE", "plain_text", "text", "staging")
+	f.Add(`not json`, "A", "secret_text", "text", "s3cr3t")
+	f.Add(`{"name":1,"type":null}`, "B", "json", "json", "{}")
+	f.Fuzz(func(t *testing.T, stored, name, typ, key, value string) {
+		b, err := bindings.New(name, typ, map[string]any{key: value})
+		if err != nil {
+			return
+		}
+		for _, c := range diffBindings([]json.RawMessage{json.RawMessage(stored)}, []bindings.Binding{b}, true) {
+			if value == "" || len(value) < 4 {
+				continue
+			}
+			for _, f := range c.Fields {
+				if strings.Contains(f, value) && f != key {
+					t.Fatalf("a value leaked into the change: %+v", c)
+				}
+			}
+		}
+	})
+}
