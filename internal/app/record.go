@@ -34,19 +34,27 @@ func (o recordOut) write(res *pipeline.Result, d report.RecordDetails, red *reda
 	if red != nil {
 		redactFn = red.Redact
 	}
-	doc, err := report.NewRecord(res, d).Encode(redactFn)
-	if err != nil {
-		o.con.Warningf("failed to encode the run record: %s", err)
-		return
-	}
-	if o.files.output != "" {
-		if err := console.WriteOutputs(o.files.output, []console.Output{{Name: "result", Value: string(doc)}}); err != nil {
-			o.con.Warningf("failed to write the step output result: %s", err)
-		}
-	}
 	if o.stdout != nil {
+		doc, err := report.NewRecord(res, d).Encode(redactFn)
+		if err != nil {
+			o.con.Warningf("failed to encode the run record: %s", err)
+			return
+		}
 		if _, err := o.stdout.Write(append(doc, '\n')); err != nil {
 			o.con.Warningf("failed to print the run record: %s", err)
+		}
+	}
+	if o.files.output != "" {
+		doc, err := report.NewRecord(res, d).EncodeWithin(report.MaxOutputBytes, redactFn)
+		if err != nil {
+			o.con.Warningf("failed to encode the run record: %s", err)
+			return
+		}
+		if len(doc) > report.MaxOutputBytes {
+			o.con.Warningf("the run record is %d bytes, over GitHub's limit of 1 MB for a step output: the output result may be refused", len(doc))
+		}
+		if err := console.WriteOutputs(o.files.output, []console.Output{{Name: "result", Value: string(doc)}}); err != nil {
+			o.con.Warningf("failed to write the step output result: %s", err)
 		}
 	}
 }

@@ -110,6 +110,9 @@ type RecordEarlierDeployment struct {
 type RecordBundle struct {
 	MainModule string         `json:"main_module"`
 	Modules    []RecordModule `json:"modules"`
+	// ModulesLeftOut counts the modules cut from Modules to keep the record
+	// within a size limit (EncodeWithin); 0 when Modules lists them all.
+	ModulesLeftOut int `json:"modules_left_out"`
 	// TotalBytes and GzipBytes are the modules' size, raw and gzip-compressed.
 	TotalBytes int64 `json:"total_bytes"`
 	GzipBytes  int64 `json:"gzip_bytes"`
@@ -342,6 +345,24 @@ func (r *Record) Encode(redact func(string) string) ([]byte, error) {
 		redactStrings(r, redact)
 	}
 	return json.Marshal(r)
+}
+
+// MaxOutputBytes bounds the `result` output: GitHub accepts step outputs of
+// up to 1 MB.
+const MaxOutputBytes = 1_000_000
+
+// EncodeWithin is Encode, with the module list cut (and the cut counted in
+// modules_left_out) until the document fits in max bytes. Only a record whose
+// other parts are already over max stays over it.
+func (r *Record) EncodeWithin(max int, redact func(string) string) ([]byte, error) {
+	doc, err := r.Encode(redact)
+	for err == nil && len(doc) > max && r.Bundle != nil && len(r.Bundle.Modules) > 0 {
+		keep := len(r.Bundle.Modules) / 2
+		r.Bundle.ModulesLeftOut += len(r.Bundle.Modules) - keep
+		r.Bundle.Modules = r.Bundle.Modules[:keep]
+		doc, err = json.Marshal(r)
+	}
+	return doc, err
 }
 
 func nonNil[T any](s []T) []T {

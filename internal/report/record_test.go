@@ -263,3 +263,31 @@ func TestRecordSchemaRefuses(t *testing.T) {
 		assert.Error(t, recordcheck.Validate(schemaPath, doc), name)
 	}
 }
+
+// TestRecordEncodeWithin: a record with very many modules is cut to fit the
+// output limit, counts what it left out, and stays valid.
+func TestRecordEncodeWithin(t *testing.T) {
+	t.Parallel()
+	res := &pipeline.Result{WorkerName: "shop", MainModule: "m0.js", Digest: sha}
+	const n = 20000
+	for i := range n {
+		res.Modules = append(res.Modules, pipeline.Module{Name: fmt.Sprintf("chunks/%06d-%s.js", i, strings.Repeat("x", 40)), ContentType: "application/javascript+module", Size: 1, SHA256: sha})
+	}
+	full, err := NewRecord(res, RecordDetails{}).Encode(nil)
+	require.NoError(t, err)
+	require.Greater(t, len(full), MaxOutputBytes, "the case must need the cut")
+
+	doc, err := NewRecord(res, RecordDetails{}).EncodeWithin(MaxOutputBytes, nil)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(doc), MaxOutputBytes)
+	require.NoError(t, recordcheck.Validate(schemaPath, doc))
+	var rec Record
+	require.NoError(t, json.Unmarshal(doc, &rec))
+	assert.Positive(t, rec.Bundle.ModulesLeftOut)
+	assert.Equal(t, n, len(rec.Bundle.Modules)+rec.Bundle.ModulesLeftOut)
+	assert.Equal(t, res.Modules[0].Name, rec.Bundle.Modules[0].Name, "the first modules are kept")
+
+	small, err := NewRecord(recordCases()[0].res, RecordDetails{}).EncodeWithin(MaxOutputBytes, nil)
+	require.NoError(t, err)
+	assert.Contains(t, string(small), `"modules_left_out":0`)
+}
