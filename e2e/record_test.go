@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,6 +38,7 @@ type record struct {
 	} `json:"version"`
 	Preview *struct {
 		ID         string `json:"id"`
+		Deleted    bool   `json:"deleted"`
 		URL        string `json:"url"`
 		Deployment *struct {
 			ID     string `json:"id"`
@@ -118,6 +123,12 @@ func TestRecordInActions(t *testing.T) {
 		assert.Equal(t, "index.mjs", rec.Bundle.MainModule)
 		assert.Len(t, rec.Bundle.Modules, len(wantModules))
 		assert.Len(t, rec.Bundle.Digest, 64)
+		for _, m := range rec.Bundle.Modules {
+			data, err := os.ReadFile(filepath.Join(ws, "dist", filepath.FromSlash(m.Name)))
+			require.NoError(t, err)
+			sum := sha256.Sum256(data)
+			assert.Equal(t, hex.EncodeToString(sum[:]), m.SHA256, "digest of %s", m.Name)
+		}
 		assert.Contains(t, rec.Bindings, struct {
 			Name string `json:"name"`
 			Type string `json:"type"`
@@ -219,6 +230,14 @@ func TestRecordInActions(t *testing.T) {
 		require.NotNil(t, rec.Preview)
 		require.NotNil(t, rec.Preview.Deployment)
 		assert.True(t, rec.Preview.Deployment.Reused)
+
+		// closed: the Preview is deleted, and the record says so.
+		r, _ = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.03.closed.json", strings.Repeat("a", 40), ""), nil)
+		require.Equal(t, 0, r.Code, r.Stdout)
+		rec = parseRecord(t, r.Outputs["result"])
+		require.NotNil(t, rec.Preview)
+		assert.True(t, rec.Preview.Deleted)
+		assert.Equal(t, "previews", rec.Mode)
 	})
 }
 
