@@ -381,6 +381,7 @@ func TestBadInput(t *testing.T) {
 		{name: "preview-name: with deploy", inputs: map[string]string{"preview-name": "feature", "deploy": "true"}, want: []string{"preview-name", "deploy: true"}},
 		{name: "delete-preview: not a boolean", inputs: map[string]string{"delete-preview": "sometimes"}, want: []string{"delete-preview", "true or false"}},
 		{name: "dry-run: not a boolean", inputs: map[string]string{"dry-run": "perhaps"}, want: []string{"dry-run", "true or false"}},
+		{name: "json: not a boolean", inputs: map[string]string{"json": "yes"}, want: []string{"json", "true or false"}},
 		{name: "dry-run: offline plan with an invalid glob", inputs: map[string]string{"dry-run": "true", "api-token": "", "account-id": "", "modules": "dist/[a"}, want: []string{"modules", "dist/[a"}},
 		{name: "dry-run: bad input is still an error", inputs: map[string]string{"dry-run": "true", "modules": "build/**"}, want: []string{"modules", "build/**"}},
 

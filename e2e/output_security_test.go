@@ -151,7 +151,7 @@ func TestSecurityAPIStringsCannotAddOutputsOrCommands(t *testing.T) {
 	r := pushJob(t, cf, ws, nil).exec(t, ctxFor(t))
 	assertNoForeignCommand(t, r.Stdout)
 	want := []string{"worker-id", "worker-name", "version-id", "version-number", "version-reused", "preview-url", "deployment-id",
-		"deployed-percentage", "previous-version-id", "rolled-back", "comment-url", "commit-url", "preview-id", "preview-deployment-id"}
+		"deployed-percentage", "previous-version-id", "rolled-back", "comment-url", "commit-url", "preview-id", "preview-deployment-id", "result"}
 	got := make([]string, 0, len(r.Outputs))
 	for k := range r.Outputs {
 		got = append(got, k)
@@ -159,6 +159,9 @@ func TestSecurityAPIStringsCannotAddOutputsOrCommands(t *testing.T) {
 	assert.ElementsMatch(t, want, got, "no output added by an API string:\n%s", r.Stdout)
 	assert.Equal(t, evilName, r.Outputs["worker-name"], "the value is written whole")
 	assert.True(t, utf8.ValidString(r.Summary))
+	var rec struct{ Worker struct{ Name string } }
+	require.NoError(t, json.Unmarshal([]byte(r.Outputs["result"]), &rec), "the record is one JSON document")
+	assert.Equal(t, evilName, rec.Worker.Name, "the record carries the name whole, JSON-escaped")
 }
 
 // TestSecuritySecretsRedactedInEscapedForms: an API error that echoes a

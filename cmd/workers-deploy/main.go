@@ -28,6 +28,7 @@ func main() {
 		Args:     os.Args[1:],
 		Getenv:   os.Getenv,
 		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
 		ReadFile: ghevent.ReadPayload,
 		Getwd:    os.Getwd,
 	})

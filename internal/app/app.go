@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -32,6 +33,9 @@ type Env struct {
 	Args   []string
 	Getenv func(string) string
 	Stdout io.Writer
+	// Stderr receives notices, warnings and errors when stdout carries the
+	// run record (--json outside Actions); nil discards them.
+	Stderr io.Writer
 	// ReadFile reads the event payload (ghevent.ReadPayload in main).
 	ReadFile func(string) ([]byte, error)
 	Getwd    func() (string, error)
@@ -50,25 +54,43 @@ func Run(ctx context.Context, env Env) int {
 		env.Now = time.Now
 	}
 	inActions := env.Getenv("GITHUB_ACTIONS") == "true"
+	src, srcErr := inputs.NewSource(env.Args, env.Getenv)
 	// Every line goes through con: workflow commands inside Actions, plain
-	// lines elsewhere; untrusted values cannot start a command.
-	con := console.New(env.Stdout, inActions, env.Getenv("RUNNER_DEBUG") == "1")
+	// lines elsewhere; untrusted values cannot start a command. Outside
+	// Actions, --json gives stdout to the run record (record.go).
+	out := recordOut{files: runnerFiles{output: env.Getenv("GITHUB_OUTPUT"), summary: env.Getenv("GITHUB_STEP_SUMMARY")}}
+	var con *console.Console
+	if !inActions && wantJSON(src, env.Args) {
+		con = console.NewQuiet(stderrOf(env), env.Getenv("RUNNER_DEBUG") == "1")
+		out.stdout = env.Stdout
+	} else {
+		con = console.New(env.Stdout, inActions, env.Getenv("RUNNER_DEBUG") == "1")
+	}
+	out.con = con
 	// GitHub reporting outlives the run's context by reportGrace at most.
 	reportCtx, stopReport := reportingContext(ctx, reportGrace)
 	defer stopReport()
-	src, err := inputs.NewSource(env.Args, env.Getenv)
-	if errors.Is(err, inputs.ErrHelp) {
+	if errors.Is(srcErr, inputs.ErrHelp) {
 		con.Text(usage())
 		return exitcode.Success
 	}
-	if err != nil {
-		con.Errorf("%s", err)
+	if srcErr != nil {
+		con.Errorf("%s", srcErr)
+		out.write(nil, report.RecordDetails{Err: srcErr}, nil)
 		return exitcode.Failure
 	}
 	// The values of the variables that `secrets` names: masked below, and
 	// redacted (in every escaped form) from everything the action writes.
 	secretValues := inputs.SecretValues(src)
 	credentials := []string{strings.TrimSpace(lookup(src, "api-token")), strings.TrimSpace(src.Env("CLOUDFLARE_API_TOKEN")), strings.TrimSpace(lookup(src, "github-token"))}
+	// fail ends a run that failed before the pipeline: the ::error:: and the
+	// run record with the error (and nothing else).
+	fail := func(err error) int {
+		red := redact.New(append(slices.Clone(credentials), secretValues...)...)
+		con.Errorf("%s", red.Redact(report.Advice(err)))
+		out.write(nil, report.RecordDetails{Err: err}, red)
+		return exitcode.Failure
+	}
 	// Mask every credential before anything else is printed. Outside Actions
 	// nothing reads ::add-mask::, and printing it would show the secret.
 	if inActions {
@@ -86,20 +108,17 @@ func Run(ctx context.Context, env Env) int {
 	}
 	ev, err := ghevent.Load(env.Getenv, env.ReadFile)
 	if err != nil {
-		con.Errorf("%s", report.Advice(err))
-		return exitcode.Failure
+		return fail(err)
 	}
 	workspace := ev.Workspace
 	if workspace == "" || !ev.InActions {
 		if workspace, err = env.Getwd(); err != nil {
-			con.Errorf("failed to find the current directory: %s", err)
-			return exitcode.Failure
+			return fail(fmt.Errorf("failed to find the current directory: %w", err))
 		}
 	}
 	cfg, err := inputs.Load(src, inputs.LoadOptions{Workspace: workspace, Now: env.Now})
 	if err != nil {
-		con.Errorf("%s", report.Advice(err))
-		return exitcode.Failure
+		return fail(err)
 	}
 
 	var api pipeline.API
@@ -107,8 +126,7 @@ func Run(ctx context.Context, env Env) int {
 	if cfg.Local {
 		baseURL, _, stop, err := emulator.Start("127.0.0.1:0", emulator.Options{})
 		if err != nil {
-			con.Errorf("failed to start the embedded emulator for `api-url: local`: %s", err)
-			return exitcode.Failure
+			return fail(fmt.Errorf("failed to start the embedded emulator for `api-url: local`: %w", err))
 		}
 		defer func() { _ = stop(context.Background()) }()
 		con.Infof("api-url: local: using the embedded Cloudflare API emulator at %s (in memory, no credentials, nothing leaves this machine)", baseURL)
@@ -122,8 +140,7 @@ func Run(ctx context.Context, env Env) int {
 		client, err = cloudflare.New(cfg.APIURL, cfg.APIToken, cfg.AccountID,
 			cloudflare.WithLogger(con.Debugf), cloudflare.WithUserAgent("workers-deploy/"+Version))
 		if err != nil {
-			con.Errorf("%s", report.Advice(&inputs.Error{Input: "api-url", Err: err}))
-			return exitcode.Failure
+			return fail(&inputs.Error{Input: "api-url", Err: err})
 		}
 		api = client
 	}
@@ -142,7 +159,7 @@ func Run(ctx context.Context, env Env) int {
 	}
 	// What the job needs comes first: outputs, summary and the ::error::
 	// survive a runner that kills the step while GitHub is slow.
-	files := runnerFiles{output: env.Getenv("GITHUB_OUTPUT"), summary: env.Getenv("GITHUB_STEP_SUMMARY")}
+	files := out.files
 	writeResults(con, files, res, ev, failure, red)
 	if runErr != nil {
 		con.Errorf("%s", failure)
@@ -153,6 +170,9 @@ func Run(ctx context.Context, env Env) int {
 	if res != nil {
 		writeCommentURL(con, files, res) // every output is always set, "" when there is no comment
 	}
+	// The run record comes last: it holds the comment's URL and every
+	// warning, GitHub's included.
+	out.write(res, report.RecordDetails{Promote: cfg.Rollout.Promote(), RunURL: ev.RunURL(), Err: runErr}, red)
 	if runErr != nil {
 		return exitcode.Failure
 	}

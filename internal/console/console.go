@@ -13,6 +13,7 @@ package console
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,13 @@ type Console struct {
 	actions bool
 	debug   bool
 	err     error
+	// quiet drops the plain log lines (Infof, Group, Text): outside Actions
+	// with --json, stdout carries the run record and this Console writes only
+	// notices, warnings, errors and debug lines, to stderr (NewQuiet).
+	quiet bool
+	// notices and warnings are the messages printed so far, for the run
+	// record (Notices, Warnings).
+	notices, warnings []string
 	// gha writes the workflow commands. Its writer is the Console itself
 	// (logWriter), which never returns an error: go-githubactions panics on
 	// a failed write, and the Console keeps the error instead (Err).
@@ -56,6 +64,30 @@ func New(w io.Writer, actions, debug bool) *Console {
 	c := &Console{w: w, actions: actions, debug: debug}
 	c.gha = githubactions.New(githubactions.WithWriter(logWriter{c}))
 	return c
+}
+
+// NewQuiet returns a Console for a run outside Actions whose standard output
+// carries something else (the run record): it writes notices, warnings,
+// errors and debug lines (when debug is true) as plain lines to w, and drops
+// every other line.
+func NewQuiet(w io.Writer, debug bool) *Console {
+	c := New(w, false, debug)
+	c.quiet = true
+	return c
+}
+
+// Notices returns the notices printed so far, neutralised as printed.
+func (c *Console) Notices() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.notices)
+}
+
+// Warnings returns the warnings printed so far, neutralised as printed.
+func (c *Console) Warnings() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.warnings)
 }
 
 // logWriter is the writer of go-githubactions' commands: each command is one
@@ -87,7 +119,11 @@ func (c *Console) write(s string) {
 }
 
 // Infof prints a line.
-func (c *Console) Infof(format string, args ...any) { c.plain("", sprintf(format, args, false)) }
+func (c *Console) Infof(format string, args ...any) {
+	if !c.quiet {
+		c.plain("", sprintf(format, args, false))
+	}
+}
 
 // Noticef prints a notice.
 func (c *Console) Noticef(format string, args ...any) { c.level("notice", format, args) }
@@ -111,6 +147,9 @@ func (c *Console) Debugf(format string, args ...any) {
 // Group starts a collapsible group inside Actions, a heading elsewhere. The
 // title is neutralised as a whole: it is usually built from untrusted names.
 func (c *Console) Group(title string) {
+	if c.quiet {
+		return
+	}
 	if c.actions {
 		c.gha.Group(commandData(Clean(title)))
 	} else {
@@ -151,6 +190,7 @@ func (c *Console) Text(s string) {
 }
 
 func (c *Console) level(name, format string, args []any) {
+	c.remember(name, sprintf(format, args, false))
 	if !c.actions {
 		c.plain(name+": ", sprintf(format, args, false))
 		return
@@ -163,6 +203,18 @@ func (c *Console) level(name, format string, args []any) {
 		c.gha.Warningf("%s", data)
 	default:
 		c.gha.Errorf("%s", data)
+	}
+}
+
+// remember keeps a notice or warning for the run record.
+func (c *Console) remember(name, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch name {
+	case "notice":
+		c.notices = append(c.notices, msg)
+	case "warning":
+		c.warnings = append(c.warnings, msg)
 	}
 }
 

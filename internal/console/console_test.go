@@ -239,3 +239,37 @@ func FuzzConsoleInfo(f *testing.F) {
 		}
 	})
 }
+
+func TestQuietKeepsLevelsOnly(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	c := NewQuiet(&buf, false)
+	c.Infof("info %s", "x")
+	c.Group("group")
+	c.EndGroup()
+	c.Noticef("notice %s", "n\n::error::x")
+	c.Warningf("warning %d", 1)
+	c.Errorf("error %s", "e")
+	c.Debugf("debug")
+	c.AddMask("secret")
+	assert.Equal(t, "notice: notice n\\n::error::x\nwarning: warning 1\nerror: error e\n", buf.String())
+
+	buf.Reset()
+	NewQuiet(&buf, true).Debugf("d")
+	assert.Equal(t, "debug: d\n", buf.String(), "debug lines with debug on")
+}
+
+func TestNoticesAndWarningsAreRemembered(t *testing.T) {
+	t.Parallel()
+	for _, actions := range []bool{true, false} {
+		var buf bytes.Buffer
+		c := New(&buf, actions, false)
+		c.Noticef("n1 %s", "a\nb")
+		c.Warningf("w1")
+		c.Infof("i")
+		c.Errorf("e")
+		c.Noticef("n2")
+		assert.Equal(t, []string{`n1 a\nb`, "n2"}, c.Notices(), "actions=%v", actions)
+		assert.Equal(t, []string{"w1"}, c.Warnings(), "actions=%v", actions)
+	}
+}

@@ -63,6 +63,8 @@ type Config struct {
 
 	Deploy bool
 	DryRun bool
+	// JSON prints the run record instead of the log lines outside Actions.
+	JSON bool
 
 	Rollout RolloutConfig
 	GitHub  GitHubConfig
@@ -215,6 +217,7 @@ func Load(src *Source, opts LoadOptions) (*Config, error) {
 
 	c.Deploy = boolean("deploy")
 	c.DryRun = boolean("dry-run")
+	c.JSON = boolean("json")
 
 	// Feature groups parse their own inputs (rollout.go, github.go, project.go).
 	ld := &loader{src: src, str: str, boolean: boolean, fail: fail}

@@ -59,6 +59,7 @@ var specs = []spec{
 	{"preview-name", kindString, ""},
 	{"delete-preview", kindBool, "true"},
 	{"dry-run", kindBool, "false"},
+	{"json", kindBool, "false"},
 }
 
 var specByName = func() map[string]spec {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,8 @@ type Module struct {
 	Name        string
 	ContentType string
 	Size        int64
+	// SHA256 is the hex SHA-256 of the module's bytes.
+	SHA256 string
 }
 
 // Result is what a run did; the reporter turns it into outputs and a summary.
@@ -65,11 +68,14 @@ type Result struct {
 	// WorkerExists is false on a dry run that found no Worker.
 	WorkerExists bool
 
-	Tag, Message       string
-	MainModule         string
-	Modules            []Module
-	RawBytes           int64
-	GzipBytes          int64
+	Tag, Message string
+	MainModule   string
+	Modules      []Module
+	RawBytes     int64
+	GzipBytes    int64
+	// Digest is the bundle's content digest (hex SHA-256 over the main module
+	// and each module's name, type and hash), the one version reuse compares.
+	Digest             string
 	CompatibilityDate  string
 	CompatibilityFlags []string
 	ConfigFile         string
@@ -193,11 +199,11 @@ func Run(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, deps Deps
 	if err := st.project.buildAssets(b); err != nil {
 		return res, err
 	}
-	res.MainModule, res.RawBytes, res.GzipBytes = b.MainModule, b.RawBytes, b.GzipBytes
+	res.MainModule, res.RawBytes, res.GzipBytes, res.Digest = b.MainModule, b.RawBytes, b.GzipBytes, b.Digest
 	res.Assets = assetsReport(cfg, st.project.assets)
 	logUploadModel(deps.Log, cfg, b)
 	for _, m := range b.Modules {
-		res.Modules = append(res.Modules, Module{Name: m.Name, ContentType: m.ContentType, Size: m.Size})
+		res.Modules = append(res.Modules, Module{Name: m.Name, ContentType: m.ContentType, Size: m.Size, SHA256: hex.EncodeToString(m.SHA256[:])})
 	}
 
 	res.Tag = cfg.Tag
