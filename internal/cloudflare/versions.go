@@ -230,6 +230,10 @@ type TagLookup struct {
 	// the whole list was read, so it is the Worker's newest version number
 	// (0 when the Worker has no versions).
 	Highest int
+	// Seen are the versions on the pages read (without modules), so a caller
+	// that needs one of them (the live version's bindings, for keep-secrets)
+	// can take it from here instead of reading it again.
+	Seen []Version
 }
 
 // FindVersionByTag returns the oldest of the Worker's versions whose
@@ -265,6 +269,7 @@ func (c *Client) FindVersionsByTag(ctx context.Context, worker, tag string) (*Ta
 			// first entry twice means the server ignores page.
 			return out, nil
 		}
+		out.Seen = append(out.Seen, vs...)
 		for i := range vs {
 			out.Highest = max(out.Highest, vs[i].Number)
 			if vs[i].Tag() == tag {

@@ -34,6 +34,9 @@ type fakeAPI struct {
 	migrationTag map[string]string
 	d1, kv       map[string]string
 	r2           map[string]bool
+	// listsWithoutBindings makes the tag lookup's listing leave out every
+	// version's `bindings` key, as a listing that does not carry them would.
+	listsWithoutBindings bool
 }
 
 var _ API = (*fakeAPI)(nil)
@@ -67,6 +70,12 @@ func (f *fakeAPI) FindVersionsByTag(_ context.Context, _, tag string) (*cloudfla
 	f.record("FindVersionByTag " + tag)
 	l := &cloudflare.TagLookup{}
 	for _, v := range f.versions {
+		seen := *v
+		seen.Modules = nil
+		if f.listsWithoutBindings {
+			seen.Bindings = nil
+		}
+		l.Seen = append(l.Seen, seen)
 		l.Highest = max(l.Highest, v.Number)
 		if v.Annotations["workers/tag"] == tag {
 			c := *v

@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,6 +160,39 @@ func TestRunKeepSecrets(t *testing.T) {
 			if tc.keep {
 				assert.Equal(t, []BindingInfo{{"TOKEN", "inherit"}}, res.Bindings)
 			}
+		})
+	}
+}
+
+// TestRunKeepSecretsFromTheListing: the live version's secrets come from the
+// tag lookup's listing when it carried the version's bindings (one request
+// less per deploy), and from a read of the version when it did not.
+func TestRunKeepSecretsFromTheListing(t *testing.T) {
+	t.Parallel()
+	secret, err := bindings.Secret("TOKEN", "v1")
+	require.NoError(t, err)
+	api := &fakeAPI{}
+	first := config(t, func(c *inputs.Config) {
+		c.Project.Secrets = []bindings.Binding{secret}
+		c.Deploy = true
+		c.Project.KeepSecrets = true
+	})
+	_, err = Run(context.Background(), first, &ghevent.Context{}, deps(api))
+	require.NoError(t, err)
+	liveID := api.versions[0].ID
+
+	for _, withoutBindings := range []bool{false, true} {
+		t.Run(fmt.Sprintf("listing without bindings=%v", withoutBindings), func(t *testing.T) {
+			t.Parallel()
+			local := &fakeAPI{workers: api.workers, versions: append([]*cloudflare.Version(nil), api.versions...),
+				deployments: api.deployments, listsWithoutBindings: withoutBindings}
+			cfg := config(t, func(c *inputs.Config) { c.Tag = "v2"; c.Project.KeepSecrets = true; c.Deploy = true })
+			_, err := Run(context.Background(), cfg, &ghevent.Context{}, deps(local))
+			require.NoError(t, err)
+			require.Len(t, local.lastInput.Bindings, 1)
+			assert.JSONEq(t, `{"name":"TOKEN","type":"inherit","version_id":"`+liveID+`"}`, string(local.lastInput.Bindings[0]))
+			read := slices.Contains(local.calls, fmt.Sprintf("GetVersion %s false", liveID))
+			assert.Equal(t, withoutBindings, read, "the live version is read only when the listing lacked its bindings: %v", local.calls)
 		})
 	}
 }

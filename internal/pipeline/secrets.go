@@ -30,6 +30,43 @@ type liveMemo struct {
 	prodDone    bool
 	prod        *cloudflare.Version
 	prodErr     error
+
+	// seen are the versions the tag lookup listed (without modules). When the
+	// live version is among them and its answer carried its bindings, the
+	// production read that needs no modules takes it from here: one request
+	// less for every deploy (the live version is usually recent).
+	seen map[string]cloudflare.Version
+}
+
+// remember keeps the versions a listing returned.
+func (m *liveMemo) remember(vs []cloudflare.Version) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = map[string]cloudflare.Version{}
+	}
+	for _, v := range vs {
+		m.seen[v.ID] = v
+	}
+}
+
+// listed returns the listed version id when the listing carried its
+// bindings. A listing without the `bindings` key (nil, unlike an empty list)
+// cannot tell which secrets the version has, so it is not used.
+func (m *liveMemo) listed(id string) (*cloudflare.Version, bool) {
+	if m == nil || m.withModules {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.seen[id]
+	if !ok || v.Bindings == nil {
+		return nil, false
+	}
+	return &v, true
 }
 
 // production returns the version with the largest share of the Worker's
@@ -43,6 +80,9 @@ func (m *liveMemo) production(ctx context.Context, api API, name, workerID, why 
 		liveID, err := liveVersionID(ctx, api, m, name, why)
 		if err != nil || liveID == "" {
 			return nil, err
+		}
+		if v, ok := m.listed(liveID); ok {
+			return v, nil
 		}
 		v, err := api.GetVersion(ctx, workerID, liveID, m != nil && m.withModules)
 		if err != nil {

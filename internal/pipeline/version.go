@@ -23,6 +23,7 @@ func reusable(ctx context.Context, api API, workerID string, b *bundle.Bundle, r
 	if err != nil {
 		return nil, 0, fmt.Errorf("failed to look for a version tagged %q: %w", res.Tag, err)
 	}
+	st.live.remember(found.Seen)
 	if len(found.Versions) == 0 {
 		return nil, found.Highest, nil
 	}
