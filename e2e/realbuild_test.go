@@ -200,7 +200,7 @@ func startInWorkerd(t *testing.T, starter, dir string, env []string) startResult
 
 // dumpVersion writes the Worker's newest stored version to dir the way start.mjs reads it:
 // version.json (entry, modules with content types, compatibility settings, bindings),
-// modules/<name> and assets/<path>.
+// modules/<name> and assets/<path> (rebuilt from the version's asset manifest).
 func dumpVersion(t *testing.T, cf *cloudflare, worker, dir string) {
 	t.Helper()
 	versions := cf.Versions(worker)
@@ -217,13 +217,19 @@ func dumpVersion(t *testing.T, cf *cloudflare, worker, dir string) {
 		CompatibilityDate  string           `json:"compatibilityDate"`
 		CompatibilityFlags []string         `json:"compatibilityFlags"`
 		Bindings           []map[string]any `json:"bindings"`
+		HasAssets          bool             `json:"hasAssets"`
+		AssetConfig        json.RawMessage  `json:"assetConfig,omitempty"`
 	}{WorkerName: worker, MainModule: v.MainModule, CompatibilityDate: v.CompatibilityDate,
-		CompatibilityFlags: v.CompatibilityFlags, Bindings: v.Bindings}
+		CompatibilityFlags: v.CompatibilityFlags, Bindings: v.Bindings,
+		HasAssets: v.AssetManifest != nil, AssetConfig: v.AssetConfig}
 	for _, m := range v.Modules {
 		meta.Modules = append(meta.Modules, mod{m.Name, m.ContentType})
 		write(t, filepath.Join(dir, "modules"), m.Name, m.Content)
 	}
-	for p, content := range cf.Assets(worker) {
+	contents := cf.Assets(worker)
+	for p, hash := range v.AssetManifest {
+		content, ok := contents[hash]
+		require.True(t, ok, "asset %s (hash %s) is in the version's manifest but was never uploaded", p, hash)
 		write(t, filepath.Join(dir, "assets"), strings.TrimPrefix(p, "/"), content)
 	}
 	b, err := json.MarshalIndent(meta, "", "  ")

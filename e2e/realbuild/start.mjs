@@ -5,12 +5,11 @@
 //
 // DIR holds version.json (written by the e2e test from the emulator's
 // inspection API), modules/<name> for every module and assets/<path> for the
-// uploaded static assets. The result line is
+// uploaded static assets (the asset tree the version's manifest names). The result line is
 //   {"started":true,"status":200,"body":"…","warnings":[…]}
 // or {"started":false,"error":"…"} when workerd refuses the Worker; the exit
 // code is 0 in both cases, non-zero only when the script itself is misused.
-import { readFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Miniflare } from "miniflare";
 
@@ -95,10 +94,17 @@ for (const b of meta.bindings || []) {
       warnings.push(`binding ${b.name} of type ${b.type} not started`);
   }
 }
-const assetsDir = path.join(dir, "assets");
-if (existsSync(assetsDir)) {
+if (meta.hasAssets) {
+  const assetsDir = path.join(dir, "assets");
+  await mkdir(assetsDir, { recursive: true });
   opts.assets = { directory: assetsDir, routerConfig: { has_user_worker: true } };
   if (assetsBinding) opts.assets.binding = assetsBinding;
+  // The version's assets.config (html_handling, not_found_handling, run_worker_first, …).
+  if (meta.assetConfig) {
+    const { run_worker_first, ...assetConfig } = meta.assetConfig;
+    opts.assets.assetConfig = assetConfig;
+    if (run_worker_first !== undefined) opts.assets.routerConfig.invoke_user_worker_ahead_of_assets = run_worker_first === true;
+  }
 }
 
 let mf;
