@@ -33,6 +33,12 @@ const kinds = {
 };
 const modules = [];
 for (const m of meta.modules) {
+  if (m.name === "_headers" || m.name === "_redirects") {
+    // The assets' header and redirect rules travel as parts of the version; they
+    // configure asset serving and are not code.
+    warnings.push(`${m.name}: asset rules not applied here`);
+    continue;
+  }
   const type = kinds[m.contentType];
   if (!type) {
     // Source maps ride along with a version but are not modules workerd loads.
