@@ -63,17 +63,18 @@ type realBuild struct {
 	advice *regexp.Regexp
 }
 
-// realBuilds holds one row per framework: flip want when the action learns to deploy one.
-// Hono (main: src/index.ts), SvelteKit (its entry imports ../output/server) and OpenNext
-// (worker.js pulls in 1000 files of node_modules/next) need bundling; without it the action
-// must refuse them before any write and name the step to add.
+// realBuilds holds one row per framework: want says what the action must do with it. Hono
+// (main: src/index.ts), SvelteKit (its entry imports ../output/server) and OpenNext (worker.js
+// pulls in 1000 files of node_modules/next) need bundling: with bundle: auto the action bundles
+// them in process; set want to realRefused to check the refusal and its advice instead (as
+// with bundle: false).
 var realBuilds = []realBuild{
-	{dir: "hono", worker: "hono-app", want: realRefused, marker: "Hello Hono!", advice: regexp.MustCompile(`(?i)bundl`)},
+	{dir: "hono", worker: "hono-app", want: realStarts, marker: "Hello Hono!", advice: regexp.MustCompile(`(?i)bundl`)},
 	{dir: "astro", worker: "astro-app", build: []string{"npx", "astro", "build"}, want: realStarts, marker: "<h1>Astro</h1>"},
 	{dir: "nuxt", worker: "nuxt-app", build: []string{"npx", "nuxt", "build"}, want: realStarts, marker: "Nuxt on Workers"},
 	{dir: "react-router", worker: "react-router-app", build: []string{"npx", "react-router", "build"}, want: realStarts, marker: "Hello from Cloudflare"},
-	{dir: "sveltekit", worker: "sveltekit-app", build: []string{"npx", "vite", "build"}, want: realRefused, marker: "Welcome to SvelteKit", advice: regexp.MustCompile(`(?i)bundl`)},
-	{dir: "nextjs", worker: "nextjs-app", build: []string{"npx", "opennextjs-cloudflare", "build"}, want: realRefused, marker: "Next.js on Workers", advice: regexp.MustCompile(`(?i)bundl`)},
+	{dir: "sveltekit", worker: "sveltekit-app", build: []string{"npx", "vite", "build"}, want: realStarts, marker: "Welcome to SvelteKit", advice: regexp.MustCompile(`(?i)bundl`)},
+	{dir: "nextjs", worker: "nextjs-app", build: []string{"npx", "opennextjs-cloudflare", "build"}, want: realStarts, marker: "Next.js on Workers", advice: regexp.MustCompile(`(?i)bundl`)},
 }
 
 // TestRealBuilds builds each framework's starter from its lockfile, runs the action on it with
