@@ -1,0 +1,5 @@
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = () => {
+	return { rendered: new Date().toISOString() };
+};
