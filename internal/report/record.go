@@ -40,7 +40,10 @@ type Record struct {
 	Bundle  *RecordBundle  `json:"bundle"`
 	Assets  *RecordAssets  `json:"assets"`
 	// Bindings lists the version's bindings by name and type.
-	Bindings   []RecordBinding  `json:"bindings"`
+	Bindings []RecordBinding `json:"bindings"`
+	// Changes is what a pull-request run's build changes against production
+	// (docs/change-summary.md); null when the run computed no change summary.
+	Changes    *RecordChanges   `json:"changes"`
 	Deployment RecordDeployment `json:"deployment"`
 	URLs       RecordURLs       `json:"urls"`
 	// Requests counts the Cloudflare API requests the run made, retries
@@ -166,6 +169,67 @@ type RecordAssets struct {
 type RecordBinding struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
+}
+
+// RecordChanges is the change summary against production: the version with
+// the largest share of the Worker's live deployment. It names bindings, keys,
+// flags and tags, never values.
+type RecordChanges struct {
+	// NoProduction is true when the Worker has no live deployment: everything
+	// is new and the fields below are empty.
+	NoProduction bool `json:"no_production"`
+	// Unavailable says why production could not be read ("" when it was).
+	Unavailable             string `json:"unavailable"`
+	ProductionVersionID     string `json:"production_version_id"`
+	ProductionVersionNumber int    `json:"production_version_number"`
+	// Bindings are the bindings added, removed or changed, by name.
+	Bindings []RecordBindingChange `json:"bindings"`
+	// CompatibilityDateFrom and CompatibilityDateTo are "" when the date is unchanged.
+	CompatibilityDateFrom string   `json:"compatibility_date_from"`
+	CompatibilityDateTo   string   `json:"compatibility_date_to"`
+	FlagsAdded            []string `json:"flags_added"`
+	FlagsRemoved          []string `json:"flags_removed"`
+	// ModulesFrom and BytesFrom are production's, 0 when SizesKnown is false.
+	ModulesFrom int   `json:"modules_from"`
+	ModulesTo   int   `json:"modules_to"`
+	BytesFrom   int64 `json:"bytes_from"`
+	BytesTo     int64 `json:"bytes_to"`
+	SizesKnown  bool  `json:"sizes_known"`
+	// Assets is null when the build has no static assets.
+	Assets *RecordAssetChanges `json:"assets"`
+	// PendingMigrations is null when no Durable Object migration is pending.
+	PendingMigrations *RecordPendingMigrations `json:"pending_migrations"`
+}
+
+// RecordBindingChange is one binding that differs from production.
+type RecordBindingChange struct {
+	Name string `json:"name"`
+	// Change is added, removed or changed.
+	Change string `json:"change"`
+	// Type is the type in this build ("" when removed); OldType the type in
+	// production ("" when added or when the type is unchanged).
+	Type    string `json:"type"`
+	OldType string `json:"old_type"`
+	// Keys name the keys whose values differ, for a binding whose type is
+	// unchanged; never their values.
+	Keys []string `json:"keys"`
+}
+
+// RecordAssetChanges is what is known about the static assets against
+// production.
+type RecordAssetChanges struct {
+	Files int `json:"files"`
+	// NewOrChanged counts the files Cloudflare did not store yet; null when
+	// no upload ran.
+	NewOrChanged *int `json:"new_or_changed"`
+}
+
+// RecordPendingMigrations are the Durable Object migrations that apply when
+// this build is deployed to production.
+type RecordPendingMigrations struct {
+	FromTag string `json:"from_tag"`
+	ToTag   string `json:"to_tag"`
+	Steps   int    `json:"steps"`
 }
 
 // RecordDeployment is the traffic the run left behind.
@@ -301,6 +365,7 @@ func NewRecord(res *pipeline.Result, d RecordDetails) *Record {
 	for _, b := range res.Bindings {
 		rec.Bindings = append(rec.Bindings, RecordBinding{Name: b.Name, Type: b.Type})
 	}
+	rec.Changes = recordChanges(res.Changes)
 	rec.Deployment.Deployed, rec.Deployment.ID = res.Deployed, res.DeploymentID
 	rec.Deployment.Percentage, rec.Deployment.RolledBack = finite(res.DeployedPercentage), res.RolledBack
 	rec.Deployment.PreviousVersionID = res.PreviousVersionID
@@ -335,6 +400,35 @@ func recordBundle(res *pipeline.Result) *RecordBundle {
 		}
 	}
 	return b
+}
+
+func recordChanges(c *pipeline.Changes) *RecordChanges {
+	if c == nil {
+		return nil
+	}
+	r := &RecordChanges{
+		NoProduction: c.NoProduction, Unavailable: c.Unavailable,
+		ProductionVersionID: c.ProductionVersionID, ProductionVersionNumber: c.ProductionVersionNumber,
+		Bindings:              []RecordBindingChange{},
+		CompatibilityDateFrom: c.CompatibilityDateFrom, CompatibilityDateTo: c.CompatibilityDateTo,
+		FlagsAdded: nonNil(c.FlagsAdded), FlagsRemoved: nonNil(c.FlagsRemoved),
+		ModulesFrom: c.ModulesFrom, ModulesTo: c.ModulesTo, BytesFrom: c.BytesFrom, BytesTo: c.BytesTo,
+		SizesKnown: c.SizesKnown,
+	}
+	for _, b := range c.Bindings {
+		r.Bindings = append(r.Bindings, RecordBindingChange{Name: b.Name, Change: b.Change, Type: b.Type, OldType: b.OldType, Keys: nonNil(b.Fields)})
+	}
+	if a := c.Assets; a != nil {
+		r.Assets = &RecordAssetChanges{Files: a.Files}
+		if a.NewOrChanged >= 0 {
+			n := a.NewOrChanged
+			r.Assets.NewOrChanged = &n
+		}
+	}
+	if m := c.Migrations; m != nil {
+		r.PendingMigrations = &RecordPendingMigrations{FromTag: m.FromTag, ToTag: m.ToTag, Steps: m.Steps}
+	}
+	return r
 }
 
 // Encode returns the record as one line of JSON, with redact applied to

@@ -96,6 +96,36 @@ func recordCases() []struct {
 				Earlier: []pipeline.EarlierDeployment{{Number: 1, CommitSHA: "def", URL: "https://11111111-pr-7-shop.acme.workers.dev"}}},
 			CommentURL: "https://github.com/octo/shop/pull/7#issuecomment-1",
 		}, RecordDetails{}},
+		{"pr-versions-changes", &pipeline.Result{
+			WorkerID: "0123456789abcdef0123456789abcdef", WorkerName: "shop", WorkerExists: true,
+			Tag: "abc", MainModule: "index.mjs", Modules: recordModules(), RawBytes: 3<<20 + 2089, Digest: sha,
+			VersionID: "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 6,
+			Assets:  &pipeline.AssetsReport{Directory: "public", Files: 3, Uploaded: 1},
+			Changes: recordChangesCase(),
+		}, RecordDetails{}},
+		{"pr-previews-changes", &pipeline.Result{
+			WorkerID: "0123456789abcdef0123456789abcdef", WorkerName: "shop", WorkerExists: true,
+			Tag: "abc", MainModule: "index.mjs", Modules: recordModules()[:1], Digest: sha,
+			Preview: &pipeline.PreviewInfo{Name: "pr-7", ID: "p1", URL: "https://pr-7-shop.acme.workers.dev",
+				DeploymentID: "pd3", DeploymentNumber: 3, DeploymentURL: "https://3a4b5c6d-pr-7-shop.acme.workers.dev"},
+			Changes: &pipeline.Changes{
+				ProductionVersionID: "00000000-0000-4000-8000-000000000002", ProductionVersionNumber: 2,
+				Bindings:  []pipeline.BindingChange{{Name: "CACHE", Change: "removed", OldType: "kv_namespace"}},
+				ModulesTo: 1, BytesTo: 41,
+				Assets:     &pipeline.AssetChanges{Files: 3, NewOrChanged: -1},
+				Migrations: &pipeline.PendingMigrations{FromTag: "v1", ToTag: "v2", Steps: 1},
+			},
+		}, RecordDetails{}},
+		{"pr-no-production", &pipeline.Result{
+			WorkerID: "0123456789abcdef0123456789abcdef", WorkerName: "shop", WorkerCreated: true, WorkerExists: true,
+			VersionID: "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 1, MainModule: "index.mjs", Modules: recordModules()[:1], Digest: sha,
+			Changes: &pipeline.Changes{NoProduction: true},
+		}, RecordDetails{}},
+		{"pr-changes-unavailable", &pipeline.Result{
+			WorkerID: "0123456789abcdef0123456789abcdef", WorkerName: "shop", WorkerExists: true,
+			VersionID: "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 7, MainModule: "index.mjs", Modules: recordModules()[:1], Digest: sha,
+			Changes: &pipeline.Changes{Unavailable: "production could not be read (see the log)"},
+		}, RecordDetails{Warnings: []string{"change summary left out: GET version: 500"}}},
 		{"preview-deleted", &pipeline.Result{WorkerName: "shop", Preview: &pipeline.PreviewInfo{Name: "pr-7", Deleted: true}}, RecordDetails{}},
 		{"skipped", &pipeline.Result{Skipped: "this push deletes refs/heads/feature: nothing to deploy"}, RecordDetails{}},
 		{"promote", &pipeline.Result{
@@ -103,6 +133,23 @@ func recordCases() []struct {
 			VersionID: "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e", VersionNumber: 2, VersionReused: true, MainModule: "index.mjs",
 			Deployed: true, DeployedPercentage: 100,
 		}, RecordDetails{Promote: true, Warnings: []string{"a warning"}}},
+	}
+}
+
+// recordChangesCase is a versions-mode change summary with every part set.
+func recordChangesCase() *pipeline.Changes {
+	return &pipeline.Changes{
+		ProductionVersionID: "00000000-0000-4000-8000-000000000002", ProductionVersionNumber: 2,
+		Bindings: []pipeline.BindingChange{
+			{Name: "CACHE", Change: "changed", Type: "r2_bucket", OldType: "kv_namespace"},
+			{Name: "NEW_VAR", Change: "added", Type: "plain_text"},
+			{Name: "OLD", Change: "removed", OldType: "plain_text"},
+			{Name: "STAGE", Change: "changed", Type: "plain_text", Fields: []string{"text"}},
+		},
+		CompatibilityDateFrom: "2025-09-01", CompatibilityDateTo: "2025-10-01",
+		FlagsAdded: []string{"nodejs_compat"}, FlagsRemoved: []string{"streams_enable_constructors"},
+		ModulesFrom: 2, ModulesTo: 3, BytesFrom: 3<<20 + 1000, BytesTo: 3<<20 + 2089, SizesKnown: true,
+		Assets: &pipeline.AssetChanges{Files: 3, NewOrChanged: 1},
 	}
 }
 
@@ -130,6 +177,8 @@ func TestRecordStatus(t *testing.T) {
 		"created": "success", "reused-deployed": "success", "rolled-back": "failure", "dry-run": "planned",
 		"bad-input-before-pipeline": "failure", "bad-input-in-pipeline": "failure", "api-failure": "failure",
 		"previews": "success", "preview-deleted": "success", "skipped": "skipped", "promote": "success",
+		"pr-versions-changes": "success", "pr-previews-changes": "success", "pr-no-production": "success",
+		"pr-changes-unavailable": "success",
 	}
 	for _, tc := range recordCases() {
 		rec := NewRecord(tc.res, tc.d)
@@ -147,11 +196,19 @@ func TestRecordStatus(t *testing.T) {
 
 func TestRecordGolden(t *testing.T) {
 	t.Parallel()
-	c := recordCases()[0]
-	rec := NewRecord(c.res, c.d)
-	doc, err := json.MarshalIndent(rec, "", "  ")
-	require.NoError(t, err)
-	golden(t, "record.json", string(doc)+"\n")
+	files := map[string]string{"created": "record.json", "pr-versions-changes": "record-changes.json"}
+	for _, c := range recordCases() {
+		file, ok := files[c.name]
+		if !ok {
+			continue
+		}
+		delete(files, c.name)
+		rec := NewRecord(c.res, c.d)
+		doc, err := json.MarshalIndent(rec, "", "  ")
+		require.NoError(t, err)
+		golden(t, file, string(doc)+"\n")
+	}
+	assert.Empty(t, files, "cases without a golden file")
 }
 
 // TestRecordRedacts checks that a secret in any string of the record (here
@@ -236,6 +293,7 @@ func TestRecordSchemaNoDrift(t *testing.T) {
 	}
 	check("record", reflect.TypeFor[Record](), schema)
 	assert.True(t, seen["RecordStage"] && seen["RecordBundled"] && seen["RecordEarlierDeployment"], "the walk reached the nested types")
+	assert.True(t, seen["RecordBindingChange"] && seen["RecordAssetChanges"] && seen["RecordPendingMigrations"], "the walk reached the change summary's types")
 	// schema_version's const follows the Go constant.
 	sv := schema["properties"].(map[string]any)["schema_version"].(map[string]any)
 	assert.EqualValues(t, RecordSchemaVersion, sv["const"])
@@ -253,6 +311,25 @@ func TestRecordSchemaRefuses(t *testing.T) {
 		"bad status":       func(m map[string]any) { m["status"] = "ok" },
 		"percentage > 100": func(m map[string]any) { m["deployment"].(map[string]any)["percentage"] = 150 },
 		"bad digest":       func(m map[string]any) { m["bundle"].(map[string]any)["digest"] = "xyz" },
+	}
+	withChanges := encode(t, &pipeline.Result{WorkerName: "shop", Changes: recordChangesCase()}, RecordDetails{})
+	changes := func(m map[string]any) map[string]any { return m["changes"].(map[string]any) }
+	changesCases := map[string]func(m map[string]any){
+		"binding change value": func(m map[string]any) {
+			changes(m)["bindings"].([]any)[0].(map[string]any)["value"] = "x"
+		},
+		"bad change kind":         func(m map[string]any) { changes(m)["bindings"].([]any)[0].(map[string]any)["change"] = "renamed" },
+		"changes key missing":     func(m map[string]any) { delete(changes(m), "sizes_known") },
+		"changes unknown key":     func(m map[string]any) { changes(m)["values"] = map[string]any{} },
+		"negative new_or_changed": func(m map[string]any) { changes(m)["assets"].(map[string]any)["new_or_changed"] = -1 },
+	}
+	for name, mutate := range changesCases {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(withChanges, &m))
+		mutate(m)
+		doc, err := json.Marshal(m)
+		require.NoError(t, err)
+		assert.Error(t, recordcheck.Validate(schemaPath, doc), name)
 	}
 	for name, mutate := range cases {
 		var m map[string]any
@@ -291,3 +368,45 @@ func TestRecordEncodeWithin(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(small), `"modules_left_out":0`)
 }
+
+// TestRecordChanges checks the change summary's part of the record: null
+// without a summary, every part carried with one, and an unknown asset count
+// as null rather than -1.
+func TestRecordChanges(t *testing.T) {
+	t.Parallel()
+	assert.Nil(t, NewRecord(&pipeline.Result{WorkerName: "shop"}, RecordDetails{}).Changes)
+	assert.Contains(t, string(encode(t, &pipeline.Result{WorkerName: "shop"}, RecordDetails{})), `"changes":null`)
+
+	c := NewRecord(&pipeline.Result{Changes: recordChangesCase()}, RecordDetails{}).Changes
+	require.NotNil(t, c)
+	assert.Equal(t, RecordChanges{
+		ProductionVersionID: "00000000-0000-4000-8000-000000000002", ProductionVersionNumber: 2,
+		Bindings: []RecordBindingChange{
+			{Name: "CACHE", Change: "changed", Type: "r2_bucket", OldType: "kv_namespace", Keys: []string{}},
+			{Name: "NEW_VAR", Change: "added", Type: "plain_text", Keys: []string{}},
+			{Name: "OLD", Change: "removed", OldType: "plain_text", Keys: []string{}},
+			{Name: "STAGE", Change: "changed", Type: "plain_text", Keys: []string{"text"}},
+		},
+		CompatibilityDateFrom: "2025-09-01", CompatibilityDateTo: "2025-10-01",
+		FlagsAdded: []string{"nodejs_compat"}, FlagsRemoved: []string{"streams_enable_constructors"},
+		ModulesFrom: 2, ModulesTo: 3, BytesFrom: 3<<20 + 1000, BytesTo: 3<<20 + 2089, SizesKnown: true,
+		Assets: &RecordAssetChanges{Files: 3, NewOrChanged: ptr(1)},
+	}, *c)
+
+	for _, tc := range recordCases() {
+		if tc.name == "pr-previews-changes" {
+			c := NewRecord(tc.res, tc.d).Changes
+			require.NotNil(t, c)
+			assert.Nil(t, c.Assets.NewOrChanged, "no upload ran: null, not -1")
+			assert.Equal(t, &RecordPendingMigrations{FromTag: "v1", ToTag: "v2", Steps: 1}, c.PendingMigrations)
+		}
+	}
+
+	none := NewRecord(&pipeline.Result{Changes: &pipeline.Changes{NoProduction: true}}, RecordDetails{}).Changes
+	require.NotNil(t, none)
+	assert.True(t, none.NoProduction)
+	assert.Equal(t, []RecordBindingChange{}, none.Bindings, "lists are empty, never null")
+	assert.Equal(t, []string{}, none.FlagsAdded)
+}
+
+func ptr[T any](v T) *T { return &v }
