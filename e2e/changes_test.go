@@ -97,6 +97,32 @@ func TestChangeSummaryVersionsMode(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(`\*\*Modules:\*\* (\d+) → (\d+) \(±0\), [0-9.]+ (B|KiB) → [0-9.]+ KiB \(\+1000 B\)`), s, where)
 		assert.Contains(t, s, "**Durable Object migrations pending:** none", where)
 	}
+
+	// The `result` output carries the same summary, without values.
+	doc := r.Outputs["result"]
+	rec := parseRecord(t, doc)
+	require.NotNil(t, rec.Changes)
+	c := rec.Changes
+	assert.False(t, c.NoProduction)
+	assert.Empty(t, c.Unavailable)
+	assert.Equal(t, cf.Versions("shop")[0].ID, c.ProductionVersionID)
+	assert.Equal(t, 1, c.ProductionVersionNumber)
+	assert.Equal(t, map[string]string{
+		"NEW_VAR":   "added plain_text",
+		"PROD_ONLY": "removed  plain_text",
+		"STAGE":     "changed plain_text  text",
+		"PR_TOKEN":  "added secret_text",
+	}, c.bindingChanges())
+	assert.Equal(t, "2025-09-01", c.CompatibilityDateFrom)
+	assert.Equal(t, "2025-10-01", c.CompatibilityDateTo)
+	assert.Equal(t, []string{"nodejs_compat"}, c.FlagsAdded)
+	assert.Empty(t, c.FlagsRemoved)
+	assert.True(t, c.SizesKnown)
+	assert.Equal(t, c.ModulesFrom, c.ModulesTo)
+	assert.Equal(t, int64(1000), c.BytesTo-c.BytesFrom)
+	assert.Nil(t, c.PendingMigrations)
+	assert.NotContains(t, doc, "staging-value-not-shown", "values are never in the record")
+	assert.NotContains(t, doc, changesSecret)
 }
 
 // TestChangeSummaryFirstDeploy: without production (a Worker this run
@@ -113,6 +139,10 @@ func TestChangeSummaryFirstDeploy(t *testing.T) {
 	for _, body := range []string{comments[0].Body, r.Summary} {
 		assert.Contains(t, changeSummary(t, body), "No production yet: the Worker has no live deployment")
 	}
+	rec := parseRecord(t, r.Outputs["result"])
+	require.NotNil(t, rec.Changes)
+	assert.True(t, rec.Changes.NoProduction)
+	assert.Empty(t, rec.Changes.ProductionVersionID)
 }
 
 // TestChangeSummaryPreviewsMode: in previews mode the Preview's bindings come
@@ -154,5 +184,17 @@ func TestChangeSummaryPreviewsMode(t *testing.T) {
 		assert.Contains(t, s, "**Compatibility flags:** added `nodejs_compat`", where)
 		assert.Regexp(t, `\*\*Modules:\*\* (\d+) → (\d+) \(±0\), .* \(±0 B\)`, s, where)
 	}
+	rec := parseRecord(t, r.Outputs["result"])
+	assert.Equal(t, "previews", rec.Mode)
+	require.NotNil(t, rec.Changes)
+	assert.Equal(t, cf.Versions("shop")[0].ID, rec.Changes.ProductionVersionID)
+	changed := rec.Changes.bindingChanges()
+	assert.Equal(t, "removed  kv_namespace", changed["CACHE"])
+	assert.Equal(t, "changed plain_text  text", changed["STAGE"])
+	assert.NotContains(t, changed, "API_KEY")
+	assert.Empty(t, rec.Changes.CompatibilityDateFrom, "unchanged")
+	assert.Equal(t, []string{"nodejs_compat"}, rec.Changes.FlagsAdded)
+	assert.Equal(t, rec.Changes.BytesFrom, rec.Changes.BytesTo)
+	assert.NotContains(t, r.Outputs["result"], previewSecret)
 	assert.Empty(t, cf.Versions("shop")[1:], "the PR run made no production version")
 }

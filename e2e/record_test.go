@@ -58,6 +58,7 @@ type record struct {
 		Name string `json:"name"`
 		Type string `json:"type"`
 	} `json:"bindings"`
+	Changes    *recordChanges `json:"changes"`
 	Deployment struct {
 		Deployed          bool    `json:"deployed"`
 		ID                string  `json:"id"`
@@ -81,6 +82,42 @@ type record struct {
 		Advice  string `json:"advice"`
 		Input   string `json:"input"`
 	} `json:"error"`
+}
+
+// recordChanges is the record's change summary against production.
+type recordChanges struct {
+	NoProduction            bool   `json:"no_production"`
+	Unavailable             string `json:"unavailable"`
+	ProductionVersionID     string `json:"production_version_id"`
+	ProductionVersionNumber int    `json:"production_version_number"`
+	Bindings                []struct {
+		Name    string   `json:"name"`
+		Change  string   `json:"change"`
+		Type    string   `json:"type"`
+		OldType string   `json:"old_type"`
+		Keys    []string `json:"keys"`
+	} `json:"bindings"`
+	CompatibilityDateFrom string   `json:"compatibility_date_from"`
+	CompatibilityDateTo   string   `json:"compatibility_date_to"`
+	FlagsAdded            []string `json:"flags_added"`
+	FlagsRemoved          []string `json:"flags_removed"`
+	ModulesFrom           int      `json:"modules_from"`
+	ModulesTo             int      `json:"modules_to"`
+	BytesFrom             int64    `json:"bytes_from"`
+	BytesTo               int64    `json:"bytes_to"`
+	SizesKnown            bool     `json:"sizes_known"`
+	PendingMigrations     *struct {
+		Steps int `json:"steps"`
+	} `json:"pending_migrations"`
+}
+
+// bindingChanges maps each changed binding's name to "change type old_type keys".
+func (c *recordChanges) bindingChanges() map[string]string {
+	out := map[string]string{}
+	for _, b := range c.Bindings {
+		out[b.Name] = strings.TrimSpace(strings.Join([]string{b.Change, b.Type, b.OldType, strings.Join(b.Keys, ",")}, " "))
+	}
+	return out
 }
 
 // parseRecord validates doc against docs/result.schema.json and decodes it.
@@ -137,6 +174,7 @@ func TestRecordInActions(t *testing.T) {
 		assert.Positive(t, rec.Requests)
 		assert.Nil(t, rec.Error)
 		assert.NotContains(t, r.Stdout, `"schema_version"`, "in Actions the record is an output, not a log line")
+		assert.Nil(t, rec.Changes, "a push run computes no change summary")
 
 		r = pushJob(t, cf, ws, map[string]string{"vars": "STAGE=prod"}).exec(t, ctxFor(t))
 		require.Equal(t, 0, r.Code, r.Stdout)
@@ -223,6 +261,9 @@ func TestRecordInActions(t *testing.T) {
 		assert.Equal(t, r.Outputs["commit-url"], rec.URLs.CommitURL)
 		assert.Equal(t, r.Outputs["preview-url"], rec.URLs.PreviewURL)
 		assert.Nil(t, rec.Version)
+		require.NotNil(t, rec.Changes, "a pull-request run's record carries its change summary")
+		assert.True(t, rec.Changes.NoProduction, "the run created the Worker")
+		assert.Empty(t, rec.Changes.Bindings)
 
 		r, _ = previewRun(t, cf, gh, ws, payload, nil)
 		require.Equal(t, 0, r.Code, r.Stdout)
