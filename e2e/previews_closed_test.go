@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -65,6 +66,14 @@ func TestPreviewsClosedEditsTheComment(t *testing.T) {
 	assert.NotContains(t, after[0].Body, "workers.dev", "no URL that no longer serves")
 	assert.True(t, strings.HasPrefix(after[0].Body, "<!-- workers-deploy:sticky-comment worker=shop -->\n"), after[0].Body)
 	assert.Contains(t, r.Outputs["comment-url"], "#issuecomment-")
+	parseRecord(t, r.Outputs["result"]) // valid against the schema
+	var rec struct {
+		URLs struct {
+			CommentURL string `json:"comment_url"`
+		} `json:"urls"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.Outputs["result"]), &rec))
+	assert.Equal(t, r.Outputs["comment-url"], rec.URLs.CommentURL, "the run record has the edited comment")
 	assertNothingLeaked(t, gh, r)
 
 	// A second closed finds no Preview: the comment is not touched, nothing is sent.
