@@ -216,7 +216,8 @@ func TestGitHubNothingWrittenOnRefDeletionOrClosedPR(t *testing.T) {
 			assert.Contains(t, r.Stdout, "::notice::")
 			assert.Empty(t, gh.requests(), "nothing sent to GitHub")
 			// A closed pull request deletes its Preview (delete-preview); with none,
-			// nothing changes.
+			// nothing changes, and its comment is not touched (a deleted Preview's
+			// closed note: previews_closed_test.go).
 			for _, w := range cf.writes() {
 				assert.Equal(t, "DELETE", w.Method)
 				assert.True(t, strings.HasSuffix(w.Path, "/workers/workers/shop/previews/pr-2"), w.Path)

@@ -166,6 +166,8 @@ func Run(ctx context.Context, env Env) int {
 	}
 	if res != nil && !cfg.DryRun && res.Skipped == "" && !badInputBeforeWrite(res, runErr) {
 		reportGitHub(reportCtx, obs, res, runErr, failure)
+	} else if closedNoteWanted(cfg, ev, res, runErr) {
+		obs.closeComment(reportCtx, res)
 	}
 	if res != nil {
 		writeCommentURL(con, files, res) // every output is always set, "" when there is no comment

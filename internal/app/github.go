@@ -199,3 +199,45 @@ func (g *githubReporter) warn(what string, err error, permission string) {
 // from text bound for GitHub or the log, in case an error message echoed one
 // (defence in depth: errors are built without them).
 func (g *githubReporter) redact(s string) string { return g.red.Redact(s) }
+
+// closedNoteWanted reports whether a run on a closed pull request edits the
+// sticky comment to say so: only when this run deleted the pull request's
+// Preview (a pull request without one has nothing to correct), not in a dry
+// run, not after a failure, and not with `comment: false`.
+func closedNoteWanted(cfg *inputs.Config, ev *ghevent.Context, res *pipeline.Result, runErr error) bool {
+	return res != nil && runErr == nil && !cfg.DryRun && cfg.GitHub.Comment &&
+		ev.IsPullRequest() && ev.Payload.Action == "closed" && ev.PRNumber() > 0 &&
+		res.Preview != nil && res.Preview.Deleted && res.WorkerName != ""
+}
+
+// closeComment edits the sticky comment of a closed pull request whose
+// Preview was deleted to the closed note; it creates none. A failure is a
+// warning.
+func (g *githubReporter) closeComment(ctx context.Context, res *pipeline.Result) {
+	const what = "could not mark the pull-request comment as closed"
+	owner, repo, ok := g.ev.OwnerRepo()
+	if !ok {
+		g.warn(what, errors.New("GITHUB_REPOSITORY (owner/name) is not set"), "")
+		return
+	}
+	client, err := g.githubClient()
+	if err != nil {
+		g.warn(what, err, "")
+		return
+	}
+	number := g.ev.PRNumber()
+	body := g.redact(comment.RenderClosed(res.WorkerName, res, number, g.ev.RunURL()))
+	ctx, cancel := context.WithTimeout(ctx, commentTimeout)
+	defer cancel()
+	out, err := comment.Close(ctx, client, comment.Target{Owner: owner, Repo: repo, Number: number}, res.WorkerName, body)
+	if err != nil {
+		g.warn(what, err, "pull-requests: write")
+		return
+	}
+	if out.Action == "" {
+		g.action.Infof("Pull request #%d has no comment of this action to mark as closed", number)
+		return
+	}
+	res.CommentURL = out.URL
+	g.action.Infof("Pull-request comment %s: %s", out.Action, out.URL)
+}

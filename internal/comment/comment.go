@@ -183,3 +183,51 @@ func orDefault(s, d string) string {
 	}
 	return s
 }
+
+// RenderClosed returns the body that replaces the sticky comment of worker
+// once pull request number was closed and its Preview deleted
+// (report.ClosedNote after the marker).
+func RenderClosed(worker string, res *pipeline.Result, number int, runURL string) string {
+	return Marker(worker) + "\n" + report.ClosedNote(res, number, runURL)
+}
+
+// Close edits the sticky comment of worker on a closed pull request to body
+// (see RenderClosed). It never creates one: a pull request that never had a
+// comment needs none. The comments are listed first and the token's identity
+// is looked up only when a marked comment is there, so a pull request without
+// one costs one request, and one with it three (list, identity, edit); as in
+// Upsert only the token's own comment is edited. Action is "updated",
+// "unchanged" or "" when there was no comment to edit.
+func Close(ctx context.Context, api API, t Target, worker, body string) (Outcome, error) {
+	comments, err := api.ListComments(ctx, t.Owner, t.Repo, t.Number)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("failed to list the comments of pull request #%d: %w", t.Number, err)
+	}
+	marker := Marker(worker)
+	var marked []github.Comment
+	for _, c := range comments {
+		if strings.HasPrefix(strings.TrimLeft(c.Body, " \r\n"), marker) {
+			marked = append(marked, c)
+		}
+	}
+	if len(marked) == 0 {
+		return Outcome{}, nil
+	}
+	login, err := api.Viewer(ctx)
+	if err != nil {
+		if !github.IsPermission(err) {
+			return Outcome{}, fmt.Errorf("failed to look up the GitHub token's user: %w", err)
+		}
+		login = github.ActionsBotLogin
+	}
+	for _, c := range marked {
+		if !isSticky(c, marker, login) {
+			continue
+		}
+		if c.Body == body {
+			return Outcome{URL: c.HTMLURL, ID: c.ID, Action: "unchanged"}, nil
+		}
+		return edit(ctx, api, t, c, body, "updated")
+	}
+	return Outcome{}, nil
+}

@@ -71,3 +71,24 @@ func previewSkipNote(r *pipeline.Result) string {
 	}
 	return fmt.Sprintf("; it had no Preview `%s` to delete.", code(p.Name))
 }
+
+// ClosedNote is the short report that replaces the sticky comment once a
+// closed pull request's Preview was deleted: the URLs the comment showed no
+// longer serve, so none is repeated. runURL links to the run ("" for none).
+func ClosedNote(r *pipeline.Result, number int, runURL string) string {
+	title := r.WorkerName
+	if title == "" {
+		title = r.WorkerID
+	}
+	name := ""
+	if r.Preview != nil {
+		name = r.Preview.Name
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### workers-deploy: `%s`\n\n", code(title))
+	fmt.Fprintf(&b, "Pull request #%d was closed and its Preview `%s` deleted: the Preview URL and the deployment URLs shown here before no longer serve.\n", number, code(name))
+	if runURL != "" {
+		fmt.Fprintf(&b, "\n[logs](%s)\n", urlText(runURL))
+	}
+	return b.String()
+}
