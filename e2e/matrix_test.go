@@ -47,7 +47,7 @@ var (
 			return pushJob(t, m.cf, m.ws, map[string]string{"deploy": "true"})
 		}}
 	// A push to a Worker whose live version (tag "base") is deployed:
-	// keep-secrets reads the live version (GET versions/{id}).
+	// keep-secrets finds the live version's secrets in the tag lookup's listing.
 	scExisting = scenario{name: "existing Worker", worker: "shop", tags: []string{"base", pushSHA}, newDeployments: 1,
 		setup: func(t *testing.T, m *matrixEnv) job {
 			seedBaseline(t, m.cf, m.ws)
@@ -145,7 +145,9 @@ var matrixCalls = []matrixCall{
 	{name: "worker create", method: "POST", path: cfWorkers, sc: scNewWorker},
 	{name: "versions list (tag lookup)", method: "GET", path: cfVersions, read: true, sc: scExisting},
 	{name: "version create", method: "POST", path: cfVersions, sc: scExisting},
-	{name: "version get (live version, keep-secrets)", method: "GET", path: cfVersion, query: "-", read: true, sc: scExisting},
+	// keep-secrets takes the live version's bindings from the tag lookup's
+	// listing (the row above); it reads the version on its own only when the
+	// listing lacked it, through the same GET as the reuse read below.
 	{name: "version get (include=modules, reuse)", method: "GET", path: cfVersion, query: "include=modules", read: true, sc: scRerun},
 	{name: "deployments list", method: "GET", path: cfDeployments, read: true, sc: scExisting},
 	{name: "deployment create", method: "POST", path: cfDeployments, sc: scExisting},
