@@ -3,6 +3,7 @@ package faultinject
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,7 +157,6 @@ func Parse(spec string) (Fault, error) {
 	f.Path = fields[0]
 
 	seen := map[string]bool{}
-	kindSet := false
 	for _, kv := range fields[1:] {
 		k, v, found := strings.Cut(kv, "=")
 		if !found || v == "" {
@@ -166,39 +166,15 @@ func Parse(spec string) (Fault, error) {
 			return Fault{}, fmt.Errorf("failed to parse fault %q: key %q given twice", spec, k)
 		}
 		seen[k] = true
-		var err error
-		switch k {
-		case "kind":
-			kindSet = true
-			f.Kind, err = parseKind(v)
-		case "status":
-			f.Status, err = parseIntRange(v, 400, 599)
-		case "code":
-			f.Code, err = parseIntRange(v, 1, 1<<31-1)
-		case "times":
-			f.Times, err = parseIntRange(v, 0, 1<<31-1)
-		case "retry-after":
-			f.RetryAfter, err = parseHeaderValue(v)
-		case "retry-after-ms":
-			f.RetryAfterMs, err = parseHeaderValue(v)
-		case "should-retry":
-			if v != "true" && v != "false" {
-				err = fmt.Errorf("want true or false")
-			}
-			f.ShouldRetry = v
-		case "latency":
-			f.Latency, err = time.ParseDuration(v)
-			if err == nil && f.Latency <= 0 {
-				err = fmt.Errorf("want a positive duration")
-			}
-		default:
-			return Fault{}, fmt.Errorf("failed to parse fault %q: unknown key %q (known: kind, status, code, times, retry-after, retry-after-ms, should-retry, latency)", spec, k)
+		key, ok := keyNamed(k)
+		if !ok {
+			return Fault{}, fmt.Errorf("failed to parse fault %q: unknown key %q (known: %s)", spec, k, keyNames())
 		}
-		if err != nil {
+		if err := key.set(&f, v); err != nil {
 			return Fault{}, fmt.Errorf("failed to parse fault %q: invalid %s %q: %w", spec, k, v, err)
 		}
 	}
-	if !kindSet {
+	if !seen["kind"] {
 		switch {
 		case seen["status"]:
 			f.Kind = Status
@@ -208,37 +184,71 @@ func Parse(spec string) (Fault, error) {
 			return Fault{}, fmt.Errorf("failed to parse fault %q: say what to do with kind=status|drop|lost|latency|late|empty or status=N", spec)
 		}
 	}
-	allowed := map[Kind][]string{
-		Status:       {"status", "code", "retry-after", "retry-after-ms", "should-retry"},
-		Drop:         nil,
-		LostResponse: nil,
-		Latency:      {"latency"},
-		Late:         {"latency"},
-		Empty:        nil,
-	}[f.Kind]
-	for k := range seen {
-		if k == "kind" || k == "times" {
-			continue
-		}
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == k
-		}
-		if !ok {
-			return Fault{}, fmt.Errorf("failed to parse fault %q: key %q does not apply to kind %s", spec, k, f.Kind)
+	for _, key := range faultKeys {
+		if seen[key.name] && key.kinds != nil && !slices.Contains(key.kinds, f.Kind) {
+			return Fault{}, fmt.Errorf("failed to parse fault %q: key %q does not apply to kind %s", spec, key.name, f.Kind)
 		}
 	}
-	switch f.Kind {
-	case Status:
-		if f.Status == 0 {
-			return Fault{}, fmt.Errorf("failed to parse fault %q: kind status needs status=N (400-599)", spec)
-		}
-	case Latency, Late:
-		if f.Latency == 0 {
-			return Fault{}, fmt.Errorf("failed to parse fault %q: kind %s needs latency=D, e.g. latency=2s", spec, f.Kind)
+	for _, key := range faultKeys {
+		if need, ok := key.neededBy[f.Kind]; ok && !seen[key.name] {
+			return Fault{}, fmt.Errorf("failed to parse fault %q: kind %s needs %s", spec, f.Kind, need)
 		}
 	}
 	return f, nil
+}
+
+// faultKey is one key of the fault syntax: what it sets, the kinds it applies to (nil: every
+// kind) and the kinds that need it, with the hint their error gives.
+type faultKey struct {
+	name     string
+	set      func(f *Fault, v string) error
+	kinds    []Kind
+	neededBy map[Kind]string
+}
+
+// faultKeys is the fault syntax's keys, in the order errors list them.
+var faultKeys = []faultKey{
+	{name: "kind", set: func(f *Fault, v string) (err error) { f.Kind, err = parseKind(v); return err }},
+	{name: "status", set: func(f *Fault, v string) (err error) { f.Status, err = parseIntRange(v, 400, 599); return err },
+		kinds: []Kind{Status}, neededBy: map[Kind]string{Status: "status=N (400-599)"}},
+	{name: "code", set: func(f *Fault, v string) (err error) { f.Code, err = parseIntRange(v, 1, 1<<31-1); return err },
+		kinds: []Kind{Status}},
+	{name: "times", set: func(f *Fault, v string) (err error) { f.Times, err = parseIntRange(v, 0, 1<<31-1); return err }},
+	{name: "retry-after", set: func(f *Fault, v string) (err error) { f.RetryAfter, err = parseHeaderValue(v); return err },
+		kinds: []Kind{Status}},
+	{name: "retry-after-ms", set: func(f *Fault, v string) (err error) { f.RetryAfterMs, err = parseHeaderValue(v); return err },
+		kinds: []Kind{Status}},
+	{name: "should-retry", set: func(f *Fault, v string) error {
+		if v != "true" && v != "false" {
+			return fmt.Errorf("want true or false")
+		}
+		f.ShouldRetry = v
+		return nil
+	}, kinds: []Kind{Status}},
+	{name: "latency", set: func(f *Fault, v string) (err error) {
+		f.Latency, err = time.ParseDuration(v)
+		if err == nil && f.Latency <= 0 {
+			err = fmt.Errorf("want a positive duration")
+		}
+		return err
+	}, kinds: []Kind{Latency, Late}, neededBy: map[Kind]string{Latency: "latency=D, e.g. latency=2s", Late: "latency=D, e.g. latency=2s"}},
+}
+
+func keyNamed(name string) (faultKey, bool) {
+	for _, k := range faultKeys {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return faultKey{}, false
+}
+
+func keyNames() string {
+	names := make([]string, len(faultKeys))
+	for i, k := range faultKeys {
+		names[i] = k.name
+	}
+	return strings.Join(names, ", ")
 }
 
 // String returns f in the syntax Parse reads.
