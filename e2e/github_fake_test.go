@@ -10,10 +10,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/faultinject"
 )
 
 // fakeGitHub is a local stand-in for the few GitHub REST endpoints the action
@@ -27,7 +30,8 @@ type fakeGitHub struct {
 	login string
 	// readOnly answers every write with 403, like a fork PR's token.
 	readOnly    bool
-	faults      []ghFault
+	faults      *faultinject.Injector
+	log         []ghRecord
 	comments    map[int][]*ghComment
 	nextID      int64
 	deployments []*ghDeployment
@@ -47,21 +51,20 @@ type ghDeployment struct {
 	Statuses []map[string]any
 }
 
-// ghFault answers Times requests matching Method and a path prefix with
-// Status, Headers and Body instead of serving them.
-type ghFault struct {
-	Method, PathPrefix string
-	Times              int
-	Status             int
-	Headers            map[string]string
-	Body               string
+// ghRecord is one request the fake received, and the fault it got.
+type ghRecord struct {
+	Method, Path string
+	RawQuery     string
+	Fault        string // faultinject.Kind name, or ""
+	At           time.Time
 }
 
 const actionsBot = "github-actions[bot]"
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
 	t.Helper()
-	g := &fakeGitHub{comments: map[int][]*ghComment{}, nextID: 1000, auth: map[string]bool{}}
+	g := &fakeGitHub{comments: map[int][]*ghComment{}, nextID: 1000, auth: map[string]bool{}, faults: &faultinject.Injector{}}
+	g.faults.FailUnfired(t, "fake GitHub")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /user", g.user)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", g.listComments)
@@ -86,37 +89,34 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	return g
 }
 
+// middleware records the request, applies the injected faults (paths
+// relative to /api/v3), then checks the token and the read-only mode.
 func (g *fakeGitHub) middleware(next http.Handler) http.Handler {
+	authorized := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		readOnly := g.readOnly
+		g.mu.Unlock()
+		switch {
+		case r.Header.Get("Authorization") != "Bearer "+testGitHubToken:
+			writeJSON(w, 401, map[string]any{"message": "Bad credentials"})
+		case readOnly && r.Method != "GET":
+			writeJSON(w, 403, map[string]any{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		g.calls = append(g.calls, r.Method+" "+r.URL.Path)
 		g.auth[r.Header.Get("Authorization")] = true
-		if r.Header.Get("Authorization") != "Bearer "+testGitHubToken {
-			g.mu.Unlock()
-			writeJSON(w, 401, map[string]any{"message": "Bad credentials"})
-			return
-		}
-		for i := range g.faults {
-			f := &g.faults[i]
-			if f.Times > 0 && f.Method == r.Method && strings.HasPrefix(r.URL.Path, f.PathPrefix) {
-				f.Times--
-				g.mu.Unlock()
-				for k, v := range f.Headers {
-					w.Header().Set(k, v)
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(f.Status)
-				fmt.Fprint(w, f.Body)
-				return
-			}
-		}
-		if g.readOnly && r.Method != "GET" {
-			g.mu.Unlock()
-			writeJSON(w, 403, map[string]any{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
-			return
-		}
+		g.log = append(g.log, ghRecord{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, At: time.Now()})
+		idx := len(g.log) - 1
 		g.mu.Unlock()
-		next.ServeHTTP(w, r)
+		g.faults.Serve(w, r, authorized, func(_ int, fault string) {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			g.log[idx].Fault = fault
+		})
 	})
 }
 
@@ -416,10 +416,14 @@ func (g *fakeGitHub) deploymentsCopy() []ghDeployment {
 	return out
 }
 
-func (g *fakeGitHub) inject(f ghFault) {
+// inject adds a fault; its Path is relative to /api/v3.
+func (g *fakeGitHub) inject(f faultinject.Fault) { g.faults.Add(f) }
+
+// records returns the requests received so far, with the faults they got.
+func (g *fakeGitHub) records() []ghRecord {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.faults = append(g.faults, f)
+	return append([]ghRecord(nil), g.log...)
 }
 
 // everything is all text the fake received, for secret checks.

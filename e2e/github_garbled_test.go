@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/workers-deploy/workers-deploy/internal/faultinject"
 )
 
 // TestGitHubGarbledAnswers: GitHub (or a proxy in front of it) applies a
@@ -36,26 +38,26 @@ func TestGitHubGarbledAnswers(t *testing.T) {
 				t.Parallel()
 				m := newMatrixEnv(t)
 				j := scPR.setup(t, m)
-				m.proxy.inject(ghProxyFault{Method: c.method, Path: c.path, Times: 1, Garble: how})
+				m.gh.inject(faultinject.Fault{Method: c.method, Path: c.path, Times: 1, Kind: faultinject.Garbled, Garble: how})
 				r := j.exec(t, ctxFor(t))
-				log := requestLog(m.cf, m.proxy)
+				log := requestLog(m.cf, m.gh)
 				require.Equal(t, 0, r.Code, "%s\nrequests:\n%s", r.Stdout, log)
 				assert.Empty(t, r.errors())
 				assert.Empty(t, warnings(r), "%s\nrequests:\n%s", r.Stdout, log)
 
 				// The fault fired once, on the intended request; what came next.
-				recs := m.proxy.records()
+				recs := m.gh.records()
 				posts, garbled, lookedUp, resent := 0, 0, false, false
 				for i, q := range recs {
 					path := strings.TrimPrefix(q.Path, "/api/v3")
 					switch {
-					case q.Method == c.method && segmentsMatch(c.path, path):
+					case q.Method == c.method && faultinject.Match(c.path, path):
 						posts++
 						if q.Fault != "" {
 							garbled++
 							resent = i+1 < len(recs) && recs[i+1].Method == q.Method && recs[i+1].Path == q.Path
 						}
-					case c.lookup != "" && posts > 0 && q.Method == "GET" && segmentsMatch(c.lookup, path):
+					case c.lookup != "" && posts > 0 && q.Method == "GET" && faultinject.Match(c.lookup, path):
 						lookedUp = true
 					}
 				}
@@ -75,7 +77,7 @@ func TestGitHubGarbledAnswers(t *testing.T) {
 				require.NotEmpty(t, newID)
 				assertOneComment(t, m, newID)
 				assertGitHubDeploymentSucceeded(t, m, newID)
-				for _, q := range m.proxy.records() {
+				for _, q := range m.gh.records() {
 					assert.NotContains(t, q.Path, "/deployments/0/", "no request to deployment 0:\n%s", log)
 				}
 				assertNothingLeaked(t, m.gh, r)

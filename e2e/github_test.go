@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
+	"github.com/workers-deploy/workers-deploy/internal/faultinject"
 )
 
 // prNumber is the pull request of the @octokit/webhooks-examples payloads.
@@ -312,11 +313,11 @@ func TestGitHubRetriesTransientFailures(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
 	gh := newFakeGitHub(t)
-	gh.inject(ghFault{Method: "GET", PathPrefix: "/repos/octo/shop/issues/2/comments", Times: 1, Status: 502, Body: `{"message":"Server Error"}`})
-	gh.inject(ghFault{Method: "POST", PathPrefix: "/repos/octo/shop/issues/2/comments", Times: 1, Status: 403,
-		Headers: map[string]string{"Retry-After": "1"},
-		Body:    `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
-	gh.inject(ghFault{Method: "POST", PathPrefix: "/repos/octo/shop/deployments", Times: 1, Status: 429, Headers: map[string]string{"Retry-After": "0"}, Body: `{}`})
+	gh.inject(faultinject.Fault{Method: "GET", Path: "/repos/octo/shop/issues/2/comments", Times: 1, Status: 502, Body: `{"message":"Server Error"}`})
+	gh.inject(faultinject.Fault{Method: "POST", Path: "/repos/octo/shop/issues/2/comments", Times: 1, Status: 403,
+		RetryAfter: "1",
+		Body:       `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
+	gh.inject(faultinject.Fault{Method: "POST", Path: "/repos/octo/shop/deployments", Times: 1, Status: 429, RetryAfter: "0", Body: `{}`})
 	ws := workspace(t, "esm-multi")
 	r := prJob(t, cf, gh, ws, "pull_request.00.opened.json", map[string]string{"github-deployment": "true"}).exec(t, ctxFor(t))
 	require.Equal(t, 0, r.Code, r.Stdout)
@@ -336,7 +337,7 @@ func TestGitHubServerErrorsDegradeToWarning(t *testing.T) {
 	t.Parallel()
 	cf := newCloudflare(t)
 	gh := newFakeGitHub(t)
-	gh.inject(ghFault{Method: "GET", PathPrefix: "/repos/", Times: 100, Status: 500, Body: `{"message":"Server Error"}`})
+	gh.inject(faultinject.Fault{Method: "GET", Path: "/repos/**", Status: 500, Body: `{"message":"Server Error"}`})
 	ws := workspace(t, "esm-multi")
 	r := prJob(t, cf, gh, ws, "pull_request.00.opened.json", nil).exec(t, ctxFor(t))
 	require.Equal(t, 0, r.Code, r.Stdout)

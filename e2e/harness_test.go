@@ -61,6 +61,7 @@ func newCloudflare(t testing.TB) *cloudflare {
 	t.Helper()
 	srv, err := emulator.New(emulator.Options{Token: testToken, AccountID: testAccount, Subdomain: "acme"})
 	require.NoError(t, err)
+	srv.FailUnfiredFaults(t)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &cloudflare{Server: srv, URL: ts.URL + "/client/v4"}

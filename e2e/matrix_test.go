@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
+	"github.com/workers-deploy/workers-deploy/internal/faultinject"
 )
 
 // matrixEnv is what one row of the fault matrix runs against.
 type matrixEnv struct {
-	cf    *cloudflare
-	gh    *fakeGitHub
-	proxy *ghProxy
-	ws    string
+	cf *cloudflare
+	gh *fakeGitHub
+	ws string
 }
 
 // scenario prepares the state in which the API call under test happens, and
@@ -98,21 +98,20 @@ func prMatrixJob(t *testing.T, m *matrixEnv) job {
 	j.Event = "pull_request"
 	j.SHA = "1111111111111111111111111111111111111111"
 	j.Payload = filepath.Join(mustAbs(t, "../testdata/events"), "pull_request.22.synchronize.json")
-	j.Env = map[string]string{"GITHUB_API_URL": m.proxy.URL}
+	j.Env = map[string]string{"GITHUB_API_URL": m.gh.URL}
 	return j
 }
 
 func newMatrixEnv(t *testing.T) *matrixEnv {
 	t.Helper()
 	m := &matrixEnv{cf: newCloudflare(t), gh: newFakeGitHub(t), ws: workspace(t, "esm-multi")}
-	m.proxy = newGHProxy(t, m.gh)
 	return m
 }
 
 // matrixCall is one API call of the action and the scenario that makes it.
 type matrixCall struct {
 	name string
-	// github: the call goes to GitHub (through ghProxy), else to Cloudflare.
+	// github: the call goes to GitHub (the GitHub fake), else to Cloudflare.
 	github       bool
 	method, path string // fault pattern ("*" one segment)
 	// query, when set, must be in the faulted request's query; "-" means the
@@ -218,7 +217,7 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 	j := sc.setup(t, m)
 	before := len(m.cf.Deployments(sc.worker))
 	if c.github {
-		m.proxy.inject(ghProxyFault{Method: c.method, Path: c.path, Times: f.times, Kind: f.kind,
+		m.gh.inject(faultinject.Fault{Method: c.method, Path: c.path, Times: f.times, Kind: f.kind,
 			Status: f.status, RetryAfter: f.retryAfter, Latency: f.latency})
 	} else {
 		m.cf.InjectFault(emulator.Fault{Method: c.method, Path: c.path, Times: f.times, Kind: f.kind,
@@ -226,7 +225,7 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 	}
 	m.cf.ResetRequests()
 	r := j.exec(t, ctxFor(t))
-	log := requestLog(m.cf, m.proxy)
+	log := requestLog(m.cf, m.gh)
 
 	// The fault really fired, on the intended request.
 	type hit struct {
@@ -235,9 +234,9 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 	}
 	var fired, all []hit
 	if c.github {
-		for _, q := range m.proxy.records() {
+		for _, q := range m.gh.records() {
 			h := hit{method: q.Method, path: strings.TrimPrefix(q.Path, "/api/v3"), at: q.At}
-			if q.Method == c.method && segmentsMatch(c.path, h.path) {
+			if q.Method == c.method && faultinject.Match(c.path, h.path) {
 				all = append(all, h)
 			}
 			if q.Fault != "" {
@@ -247,7 +246,7 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 	} else {
 		for _, q := range m.cf.Requests() {
 			h := hit{method: q.Method, path: strings.TrimPrefix(q.Path, "/client/v4"), query: q.RawQuery, at: q.At}
-			if q.Method == c.method && segmentsMatch(c.path, h.path) {
+			if q.Method == c.method && faultinject.Match(c.path, h.path) {
 				all = append(all, h)
 			}
 			if q.Fault != "" {
@@ -258,7 +257,7 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 	require.Len(t, fired, f.times, "the fault fires %d times:\n%s", f.times, log)
 	for _, h := range fired {
 		assert.Equal(t, c.method, h.method)
-		assert.True(t, segmentsMatch(c.path, h.path), "faulted %s %s", h.method, h.path)
+		assert.True(t, faultinject.Match(c.path, h.path), "faulted %s %s", h.method, h.path)
 		switch c.query {
 		case "":
 		case "-":
@@ -272,7 +271,7 @@ func runMatrixRow(t *testing.T, c matrixCall, f matrixFault) {
 		require.Greater(t, len(all), f.times, "the call was made again after the fault:\n%s", log)
 	}
 	if c.lookup != "" {
-		assertLookedUpBeforeResending(t, c, f, m.proxy.records(), log)
+		assertLookedUpBeforeResending(t, c, f, m.gh.records(), log)
 	}
 	if f.retryAfter != "" {
 		// Retry-After: 1 is honoured: each retry comes at least 1 s after the 429.
@@ -334,7 +333,7 @@ func stickyComments(m *matrixEnv) []ghComment {
 
 func assertOneComment(t *testing.T, m *matrixEnv, versionID string) {
 	t.Helper()
-	if c := stickyComments(m); assert.Len(t, c, 1, "one sticky comment:\n%s", requestLog(m.cf, m.proxy)) {
+	if c := stickyComments(m); assert.Len(t, c, 1, "one sticky comment:\n%s", requestLog(m.cf, m.gh)) {
 		assert.Equal(t, actionsBot, c[0].Author)
 		assert.Contains(t, c[0].Body, versionID)
 	}
@@ -342,7 +341,7 @@ func assertOneComment(t *testing.T, m *matrixEnv, versionID string) {
 
 func assertGitHubDeploymentSucceeded(t *testing.T, m *matrixEnv, versionID string) {
 	t.Helper()
-	log := requestLog(m.cf, m.proxy)
+	log := requestLog(m.cf, m.gh)
 	if d := m.gh.deploymentsCopy(); assert.Len(t, d, 1, "one GitHub Deployment:\n%s", log) {
 		// The nonce by which an unknown create is found again: Worker, run,
 		// attempt and version.
@@ -360,7 +359,7 @@ func assertGitHubDeploymentSucceeded(t *testing.T, m *matrixEnv, versionID strin
 // faulted attempt, every re-send came only after a lookup found nothing, and
 // a lost answer (applied) was found, not re-sent. Rate limits (429) are
 // rejections: re-sent as they are.
-func assertLookedUpBeforeResending(t *testing.T, c matrixCall, f matrixFault, recs []ghProxyRecord, log string) {
+func assertLookedUpBeforeResending(t *testing.T, c matrixCall, f matrixFault, recs []ghRecord, log string) {
 	t.Helper()
 	unknown := f.kind == emulator.FaultDrop || f.kind == emulator.FaultLostResponse || (f.kind == emulator.FaultStatus && f.status >= 500)
 	if !unknown {
@@ -371,13 +370,13 @@ func assertLookedUpBeforeResending(t *testing.T, c matrixCall, f matrixFault, re
 	for _, q := range recs {
 		path := strings.TrimPrefix(q.Path, "/api/v3")
 		switch {
-		case q.Method == c.method && segmentsMatch(c.path, path):
+		case q.Method == c.method && faultinject.Match(c.path, path):
 			if posts > 0 {
 				assert.True(t, lookedUp, "POST %d re-sent without a lookup first:\n%s", posts+1, log)
 			}
 			posts++
 			lookedUp = false
-		case posts > 0 && q.Method == "GET" && segmentsMatch(c.lookup, path):
+		case posts > 0 && q.Method == "GET" && faultinject.Match(c.lookup, path):
 			lookups++
 			lookedUp = true
 			for _, want := range c.lookupQuery {

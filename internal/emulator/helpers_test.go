@@ -49,6 +49,7 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 	}
 	srv, err := New(opts)
 	require.NoError(t, err)
+	srv.FailUnfiredFaults(t)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	// No keep-alive: a dropped connection must surface as an error, not a transparent retry.

@@ -11,11 +11,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/faultinject"
 )
 
 // BasePath is the path prefix under which the emulator serves the API, as Cloudflare does at
@@ -68,7 +72,8 @@ type Server struct {
 	now       func() time.Time
 	latency   time.Duration
 	sleep     func(ctx context.Context, d time.Duration) error
-	routes    []route
+	mux       *http.ServeMux
+	methods   []string // the methods of the routes, in order of first use
 
 	mu       sync.Mutex // guards accounts and seq
 	accounts map[string]*account
@@ -78,8 +83,7 @@ type Server struct {
 	// analytics holds the GraphQL analytics counts (graphql.go); guarded by mu.
 	analytics analyticsState
 
-	faultMu sync.Mutex
-	faults  []*faultEntry
+	faults *faultinject.Injector
 
 	reqMu    sync.Mutex
 	requests []RequestRecord
@@ -123,30 +127,17 @@ func New(opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	if s.sleep == nil {
-		s.sleep = sleepContext
+		s.sleep = faultinject.SleepContext
 	}
 	if opts.Latency < 0 {
 		return nil, fmt.Errorf("failed to create emulator: latency %s is negative", opts.Latency)
 	}
-	s.routes = s.buildRoutes()
+	s.buildMux()
+	s.faults = s.newInjector()
 	for _, f := range opts.Faults {
 		s.InjectFault(f)
 	}
 	return s, nil
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,10 +157,10 @@ const (
 type handlerFunc func(rc *reqCtx) *reply
 
 type route struct {
-	method  string
-	pattern []string // path segments after BasePath; "{name}" captures one non-empty segment
-	auth    authKind
-	handle  handlerFunc
+	method string
+	path   string // after BasePath, in http.ServeMux syntax: "{name}" captures one segment
+	auth   authKind
+	handle handlerFunc
 }
 
 // reqCtx carries one request through a handler.
@@ -180,9 +171,9 @@ type reqCtx struct {
 	body   []byte
 }
 
-func (s *Server) buildRoutes() []route {
+func (s *Server) routes() []route {
 	type r = route
-	seg := func(p string) []string { return strings.Split(strings.TrimPrefix(p, "/"), "/") }
+	seg := func(p string) string { return p }
 	const (
 		workers     = "/accounts/{account}/workers/workers"
 		worker      = workers + "/{worker}"
@@ -198,99 +189,112 @@ func (s *Server) buildRoutes() []route {
 	)
 	return []route{
 		// https://developers.cloudflare.com/api/resources/workers/subresources/beta/subresources/workers/
-		r{method: http.MethodGet, pattern: seg(workers), handle: s.listWorkers},
-		r{method: http.MethodPost, pattern: seg(workers), handle: s.createWorker},
-		r{method: http.MethodGet, pattern: seg(worker), handle: s.getWorker},
-		r{method: http.MethodPut, pattern: seg(worker), handle: s.updateWorker},
-		r{method: http.MethodPatch, pattern: seg(worker), handle: s.editWorker},
-		r{method: http.MethodDelete, pattern: seg(worker), handle: s.deleteWorker},
+		r{method: http.MethodGet, path: seg(workers), handle: s.listWorkers},
+		r{method: http.MethodPost, path: seg(workers), handle: s.createWorker},
+		r{method: http.MethodGet, path: seg(worker), handle: s.getWorker},
+		r{method: http.MethodPut, path: seg(worker), handle: s.updateWorker},
+		r{method: http.MethodPatch, path: seg(worker), handle: s.editWorker},
+		r{method: http.MethodDelete, path: seg(worker), handle: s.deleteWorker},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/beta/subresources/workers/subresources/versions/
-		r{method: http.MethodGet, pattern: seg(versions), handle: s.listVersions},
-		r{method: http.MethodPost, pattern: seg(versions), handle: s.createVersion},
-		r{method: http.MethodGet, pattern: seg(version), handle: s.getVersion},
-		r{method: http.MethodDelete, pattern: seg(version), handle: s.deleteVersion},
+		r{method: http.MethodGet, path: seg(versions), handle: s.listVersions},
+		r{method: http.MethodPost, path: seg(versions), handle: s.createVersion},
+		r{method: http.MethodGet, path: seg(version), handle: s.getVersion},
+		r{method: http.MethodDelete, path: seg(version), handle: s.deleteVersion},
 		// Previews and Preview Deployments, beta (preview.go)
-		r{method: http.MethodGet, pattern: seg(previews), handle: s.listPreviews},
-		r{method: http.MethodPost, pattern: seg(previews), handle: s.createPreview},
-		r{method: http.MethodGet, pattern: seg(previewOne), handle: s.getPreview},
-		r{method: http.MethodPatch, pattern: seg(previewOne), handle: s.editPreview},
-		r{method: http.MethodPut, pattern: seg(previewOne), handle: s.updatePreview},
-		r{method: http.MethodDelete, pattern: seg(previewOne), handle: s.deletePreview},
-		r{method: http.MethodGet, pattern: seg(previewDeps), handle: s.listPreviewDeployments},
-		r{method: http.MethodPost, pattern: seg(previewDeps), handle: s.createPreviewDeployment},
-		r{method: http.MethodPatch, pattern: seg(previewDeps + "/latest"), handle: s.patchLatestPreviewDeployment},
-		r{method: http.MethodGet, pattern: seg(previewDeps + "/{deployment}"), handle: s.getPreviewDeployment},
-		r{method: http.MethodDelete, pattern: seg(previewDeps + "/{deployment}"), handle: s.deletePreviewDeployment},
+		r{method: http.MethodGet, path: seg(previews), handle: s.listPreviews},
+		r{method: http.MethodPost, path: seg(previews), handle: s.createPreview},
+		r{method: http.MethodGet, path: seg(previewOne), handle: s.getPreview},
+		r{method: http.MethodPatch, path: seg(previewOne), handle: s.editPreview},
+		r{method: http.MethodPut, path: seg(previewOne), handle: s.updatePreview},
+		r{method: http.MethodDelete, path: seg(previewOne), handle: s.deletePreview},
+		r{method: http.MethodGet, path: seg(previewDeps), handle: s.listPreviewDeployments},
+		r{method: http.MethodPost, path: seg(previewDeps), handle: s.createPreviewDeployment},
+		r{method: http.MethodPatch, path: seg(previewDeps + "/latest"), handle: s.patchLatestPreviewDeployment},
+		r{method: http.MethodGet, path: seg(previewDeps + "/{deployment}"), handle: s.getPreviewDeployment},
+		r{method: http.MethodDelete, path: seg(previewDeps + "/{deployment}"), handle: s.deletePreviewDeployment},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/scripts/subresources/deployments/
-		r{method: http.MethodGet, pattern: seg(deployments), handle: s.listDeployments},
-		r{method: http.MethodPost, pattern: seg(deployments), handle: s.createDeployment},
-		r{method: http.MethodGet, pattern: seg(deployment), handle: s.getDeployment},
-		r{method: http.MethodDelete, pattern: seg(deployment), handle: s.deleteDeployment},
+		r{method: http.MethodGet, path: seg(deployments), handle: s.listDeployments},
+		r{method: http.MethodPost, path: seg(deployments), handle: s.createDeployment},
+		r{method: http.MethodGet, path: seg(deployment), handle: s.getDeployment},
+		r{method: http.MethodDelete, path: seg(deployment), handle: s.deleteDeployment},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/scripts/subresources/subdomain/
-		r{method: http.MethodGet, pattern: seg(scriptSub), handle: s.getScriptSubdomain},
-		r{method: http.MethodPost, pattern: seg(scriptSub), handle: s.setScriptSubdomain},
-		r{method: http.MethodDelete, pattern: seg(scriptSub), handle: s.deleteScriptSubdomain},
+		r{method: http.MethodGet, path: seg(scriptSub), handle: s.getScriptSubdomain},
+		r{method: http.MethodPost, path: seg(scriptSub), handle: s.setScriptSubdomain},
+		r{method: http.MethodDelete, path: seg(scriptSub), handle: s.deleteScriptSubdomain},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/subdomains/
-		r{method: http.MethodGet, pattern: seg(accountSub), handle: s.getAccountSubdomain},
+		r{method: http.MethodGet, path: seg(accountSub), handle: s.getAccountSubdomain},
 		// https://developers.cloudflare.com/analytics/graphql-api/ (graphql.go)
-		r{method: http.MethodPost, pattern: seg("/graphql"), handle: s.graphql},
+		r{method: http.MethodPost, path: seg("/graphql"), handle: s.graphql},
 		// https://developers.cloudflare.com/workers/static-assets/direct-upload/
-		r{method: http.MethodPost, pattern: seg("/accounts/{account}/workers/scripts/{script}/assets-upload-session"), handle: s.createAssetUploadSession},
-		r{method: http.MethodPost, pattern: seg("/accounts/{account}/workers/assets/upload"), auth: authAssetUpload, handle: s.uploadAssets},
+		r{method: http.MethodPost, path: seg("/accounts/{account}/workers/scripts/{script}/assets-upload-session"), handle: s.createAssetUploadSession},
+		r{method: http.MethodPost, path: seg("/accounts/{account}/workers/assets/upload"), auth: authAssetUpload, handle: s.uploadAssets},
 		// https://developers.cloudflare.com/api/resources/workers/subresources/scripts/methods/list/ (resources.go)
-		r{method: http.MethodGet, pattern: seg("/accounts/{account}/workers/scripts"), handle: s.listScripts},
+		r{method: http.MethodGet, path: seg("/accounts/{account}/workers/scripts"), handle: s.listScripts},
 		// https://developers.cloudflare.com/api/resources/d1/subresources/database/
-		r{method: http.MethodGet, pattern: seg("/accounts/{account}/d1/database"), handle: s.listD1},
-		r{method: http.MethodPost, pattern: seg("/accounts/{account}/d1/database"), handle: s.createD1},
+		r{method: http.MethodGet, path: seg("/accounts/{account}/d1/database"), handle: s.listD1},
+		r{method: http.MethodPost, path: seg("/accounts/{account}/d1/database"), handle: s.createD1},
 		// https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/
-		r{method: http.MethodGet, pattern: seg("/accounts/{account}/storage/kv/namespaces"), handle: s.listKV},
-		r{method: http.MethodPost, pattern: seg("/accounts/{account}/storage/kv/namespaces"), handle: s.createKV},
+		r{method: http.MethodGet, path: seg("/accounts/{account}/storage/kv/namespaces"), handle: s.listKV},
+		r{method: http.MethodPost, path: seg("/accounts/{account}/storage/kv/namespaces"), handle: s.createKV},
 		// https://developers.cloudflare.com/api/resources/r2/subresources/buckets/
-		r{method: http.MethodGet, pattern: seg("/accounts/{account}/r2/buckets"), handle: s.listR2},
-		r{method: http.MethodPost, pattern: seg("/accounts/{account}/r2/buckets"), handle: s.createR2},
-		r{method: http.MethodGet, pattern: seg("/accounts/{account}/r2/buckets/{bucket}"), handle: s.getR2},
+		r{method: http.MethodGet, path: seg("/accounts/{account}/r2/buckets"), handle: s.listR2},
+		r{method: http.MethodPost, path: seg("/accounts/{account}/r2/buckets"), handle: s.createR2},
+		r{method: http.MethodGet, path: seg("/accounts/{account}/r2/buckets/{bucket}"), handle: s.getR2},
 	}
 }
 
-// match finds the route for method and the path segments. It returns the allowed methods when
-// the path matches some route but not with this method.
-func (s *Server) match(method string, segs []string) (*route, map[string]string, []string) {
+// buildMux registers the routes on an http.ServeMux as "METHOD BasePath/path" patterns, and
+// a catch-all that answers 404 or 405 in Cloudflare's envelope. The mux matches the path
+// segment by segment after unescaping each, so an identifier may be a URL-encoded name with
+// "/" in it (a Preview named feature/x).
+func (s *Server) buildMux() {
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes() {
+		if !slices.Contains(s.methods, rt.method) {
+			s.methods = append(s.methods, rt.method)
+		}
+		var names []string
+		for _, seg := range strings.Split(rt.path, "/") {
+			if name, ok := strings.CutPrefix(seg, "{"); ok {
+				names = append(names, strings.TrimSuffix(name, "}"))
+			}
+		}
+		s.mux.HandleFunc(rt.method+" "+BasePath+rt.path, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != rt.method { // a GET pattern matches HEAD too; this API does not
+				s.notRouted(r).write(w)
+				return
+			}
+			params := map[string]string{}
+			for _, n := range names {
+				params[n] = r.PathValue(n)
+			}
+			s.serveRoute(r, rt, params).write(w)
+		})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.notRouted(r).write(w)
+	})
+}
+
+// notRouted answers a request no route takes: 405 with Allow when routes serve the path with
+// other methods, else 404.
+func (s *Server) notRouted(r *http.Request) *reply {
 	var allowed []string
-	for i := range s.routes {
-		rt := &s.routes[i]
-		params, ok := matchPattern(rt.pattern, segs)
-		if !ok {
-			continue
-		}
-		if rt.method == method {
-			return rt, params, nil
-		}
-		allowed = append(allowed, rt.method)
-	}
-	return nil, nil, allowed
-}
-
-func matchPattern(pattern, segs []string) (map[string]string, bool) {
-	if len(pattern) != len(segs) {
-		return nil, false
-	}
-	var params map[string]string
-	for i, p := range pattern {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			if segs[i] == "" {
-				return nil, false
-			}
-			if params == nil {
-				params = map[string]string{}
-			}
-			params[p[1:len(p)-1]] = segs[i]
-			continue
-		}
-		if p != segs[i] {
-			return nil, false
+	for _, m := range s.methods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allowed = append(allowed, m)
 		}
 	}
-	return params, true
+	if len(allowed) == 0 {
+		return routeNotFound()
+	}
+	// Cloudflare's 405 body is not documented; code 7001 is what its edge uses for
+	// "method not allowed" (inferred).
+	rep := fail(http.StatusMethodNotAllowed, 7001, "Method %s not allowed for this route", r.Method)
+	rep.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
+	return rep
 }
 
 // apiPath returns the request path after BasePath and whether the request is under BasePath.
@@ -321,109 +325,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	path, _ := apiPath(r)
-	f, ok := s.takeFault(r.Method, path)
-	if !ok {
-		status := s.serveAPI(w, r)
-		s.recordResult(idx, gen, status, "")
+	s.faults.Serve(w, r, http.HandlerFunc(s.serveAPI), func(status int, fault string) {
+		s.recordResult(idx, gen, status, fault)
+	})
+}
+
+// serveAPI routes, authenticates and handles one request. A trailing "/" is ignored; a path
+// that is not clean (an empty, "." or ".." segment) is not routed rather than redirected.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	esc := r.URL.EscapedPath()
+	if trimmed := strings.TrimSuffix(esc, "/"); trimmed != esc {
+		u := *r.URL
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+		r2 := *r
+		r2.URL = &u
+		r, esc = &r2, trimmed
+	}
+	if esc == "" || path.Clean(esc) != esc {
+		routeNotFound().write(w)
 		return
 	}
-	kind := f.Kind.String()
-	switch f.Kind {
-	case FaultLatency:
-		if err := s.sleep(r.Context(), f.Latency); err != nil {
-			s.recordResult(idx, gen, 0, kind)
-			return
-		}
-		status := s.serveAPI(w, r)
-		s.recordResult(idx, gen, status, kind)
-	case FaultDrop:
-		// The request is not applied. The body was read above, so the client sees a clean EOF
-		// rather than a reset that depends on timing.
-		s.recordResult(idx, gen, 0, kind)
-		dropConnection(w)
-	case FaultLostResponse:
-		// Apply the request fully, then drop the connection without sending the response.
-		rec := &discardWriter{header: http.Header{}}
-		s.serveAPI(rec, r)
-		s.recordResult(idx, gen, 0, kind)
-		dropConnection(w)
-	case FaultLate:
-		// Hold the request until the client gives up on it, then apply it f.Latency later.
-		// The client is gone by then: the answer is thrown away.
-		select {
-		case <-r.Context().Done():
-		case <-time.After(lateHoldCap):
-		}
-		_ = s.sleep(context.Background(), f.Latency)
-		s.serveAPI(&discardWriter{header: http.Header{}}, r.WithContext(context.WithoutCancel(r.Context())))
-		s.recordResult(idx, gen, 0, kind)
-	case FaultEmpty:
-		// Apply the request, then answer success without the result's fields.
-		s.serveAPI(&discardWriter{header: http.Header{}}, r)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, `{"success":true,"errors":[],"messages":[],"result":{}}`)
-		s.recordResult(idx, gen, http.StatusOK, kind)
-	default: // FaultStatus
-		status := writeFaultStatus(w, f)
-		s.recordResult(idx, gen, status, kind)
-	}
+	s.mux.ServeHTTP(w, r)
 }
 
-// dropConnection closes the client connection without writing a response. It needs an
-// http.Hijacker (HTTP/1.x servers, including httptest); otherwise it aborts the handler with
-// http.ErrAbortHandler, which makes net/http reset the stream.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if ok {
-		conn, _, err := hj.Hijack()
-		if err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
-}
-
-// discardWriter is a ResponseWriter that throws the response away (lost-response faults).
-type discardWriter struct {
-	header http.Header
-}
-
-func (d *discardWriter) Header() http.Header         { return d.header }
-func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discardWriter) WriteHeader(int)             {}
-
-// serveAPI routes, authenticates and handles one request, and returns the status written.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) int {
-	rep := s.handle(r)
-	return rep.write(w)
-}
-
-func (s *Server) handle(r *http.Request) *reply {
-	path, ok := apiPath(r)
-	if !ok {
-		return routeNotFound()
-	}
-	path = strings.TrimSuffix(path, "/")
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if esc := strings.TrimSuffix(r.URL.EscapedPath(), "/"); esc != r.URL.Path {
-		// An identifier may be a URL-encoded name with "/" in it (a Preview named
-		// feature/x): split the escaped path, then decode each segment.
-		segs = splitEscaped(esc)
-	}
-	rt, params, allowed := s.match(r.Method, segs)
-	if rt == nil {
-		if len(allowed) > 0 {
-			// Cloudflare's 405 body is not documented; code 7001 is what its edge uses for
-			// "method not allowed" (inferred).
-			rep := fail(http.StatusMethodNotAllowed, 7001, "Method %s not allowed for this route", r.Method)
-			rep.header = http.Header{"Allow": {strings.Join(allowed, ", ")}}
-			return rep
-		}
-		return routeNotFound()
-	}
+// serveRoute authenticates a request the mux routed to rt and handles it.
+func (s *Server) serveRoute(r *http.Request, rt route, params map[string]string) *reply {
 	if rep := s.authenticate(r, rt.auth); rep != nil {
 		return rep
 	}
@@ -442,18 +369,6 @@ func (s *Server) handle(r *http.Request) *reply {
 		rc.body = body
 	}
 	return rt.handle(rc)
-}
-
-// splitEscaped splits an escaped request path after BasePath into decoded segments.
-func splitEscaped(esc string) []string {
-	rest, _ := strings.CutPrefix(esc, BasePath)
-	parts := strings.Split(strings.TrimPrefix(rest, "/"), "/")
-	for i, p := range parts {
-		if d, err := url.PathUnescape(p); err == nil {
-			parts[i] = d
-		}
-	}
-	return parts
 }
 
 // routeNotFound is the answer for paths the emulator does not serve. Cloudflare answers unknown
