@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
+	"github.com/workers-deploy/workers-deploy/internal/inputs"
 )
 
 const (
@@ -296,14 +297,12 @@ func workspace(t *testing.T, fixture string) string {
 // pushJob is a push event on the fixture against cf.
 func pushJob(t *testing.T, cf *cloudflare, ws string, inputs map[string]string) job {
 	t.Helper()
-	in := map[string]string{
+	in := runnerDefaults(t)
+	for k, v := range map[string]string{
 		"api-token": testToken, "account-id": testAccount, "api-url": cf.URL,
 		"worker": "shop", "compatibility-date": "2025-09-01",
-		// Defaults the runner fills in from action.yml.
-		"create-worker": "true", "working-directory": ".", "deploy": "false",
-		"stages": "100%", "dry-run": "false", "keep-secrets": "true", "rollback": "true",
-		"comment": "true", "github-deployment": "false", "health-check-interval": "10s",
-		"min-requests": "50", "no-data": "fail", "github-token": testGitHubToken,
+	} {
+		in[k] = v
 	}
 	for k, v := range inputs {
 		in[k] = v
@@ -313,6 +312,23 @@ func pushJob(t *testing.T, cf *cloudflare, ws string, inputs map[string]string) 
 		Payload: filepath.Join(mustAbs(t, "../testdata/events"), "push.04.created.json"),
 		Inputs:  in,
 	}
+}
+
+// runnerDefaults are the inputs the runner fills in from action.yml's
+// defaults (inputs.RunnerDefaults, which a test checks against action.yml),
+// with testGitHubToken for `${{ github.token }}`.
+func runnerDefaults(t testing.TB) map[string]string {
+	t.Helper()
+	in := map[string]string{}
+	for _, d := range inputs.RunnerDefaults(func(expr string) string {
+		if expr != "${{ github.token }}" {
+			t.Fatalf("no value for the action.yml default %s", expr)
+		}
+		return testGitHubToken
+	}) {
+		in[d.Name] = d.Value
+	}
+	return in
 }
 
 func mustAbs(t *testing.T, p string) string {

@@ -79,3 +79,30 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// runnerDefaults are the action.yml defaults that are expressions the runner
+// evaluates (`${{ … }}`); outside Actions such an input has no default.
+var runnerDefaults = map[string]string{
+	"github-token": "${{ github.token }}",
+}
+
+// Default is one input and the value the runner fills in when a workflow
+// does not set it, as action.yml declares it.
+type Default struct{ Name, Value string }
+
+// RunnerDefaults returns, in action.yml's order, every input that has a
+// default and the value the runner passes for it; expr gives the value of an
+// expression default such as `${{ github.token }}`. End-to-end tests run the
+// binary with these, as the runner does.
+func RunnerDefaults(expr func(string) string) []Default {
+	var out []Default
+	for _, s := range specs {
+		switch {
+		case runnerDefaults[s.name] != "":
+			out = append(out, Default{s.name, expr(runnerDefaults[s.name])})
+		case s.def != "":
+			out = append(out, Default{s.name, s.def})
+		}
+	}
+	return out
+}
