@@ -34,6 +34,10 @@ const (
 // binPath is the action binary built once by TestMain.
 var binPath string
 
+// coverDir is where a binary built with -cover writes its counters; "" when
+// WORKERS_DEPLOY_COVERDIR is not set (no coverage).
+var coverDir string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "workers-deploy-e2e-")
 	if err != nil {
@@ -41,7 +45,21 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "workers-deploy")
-	build := exec.Command("go", "build", "-o", binPath, "../cmd/workers-deploy")
+	args := []string{"build", "-o", binPath}
+	// With WORKERS_DEPLOY_COVERDIR set, the binary is built with coverage and
+	// every run writes its counters there (GOCOVERDIR, see job.environ), for
+	// `go tool covdata` to merge with the unit tests' (.ci/run).
+	if coverDir = os.Getenv("WORKERS_DEPLOY_COVERDIR"); coverDir != "" {
+		if coverDir, err = filepath.Abs(coverDir); err == nil {
+			err = os.MkdirAll(coverDir, 0o755)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		args = append(args, "-cover", "-covermode=atomic", "-coverpkg=github.com/workers-deploy/workers-deploy/...")
+	}
+	build := exec.Command("go", append(args, "../cmd/workers-deploy")...)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "failed to build the action: %v\n%s", err, out)
@@ -170,6 +188,9 @@ func (j job) environ(t testing.TB, dir string) []string {
 	t.Helper()
 	outFile, sumFile := filepath.Join(dir, "set_output"), filepath.Join(dir, "step_summary")
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	if coverDir != "" {
+		env = append(env, "GOCOVERDIR="+coverDir)
+	}
 	if !j.Outside {
 		env = append(env,
 			"GITHUB_ACTIONS=true", "CI=true",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -16,10 +17,12 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
 	"github.com/workers-deploy/workers-deploy/internal/exitcode"
 	"github.com/workers-deploy/workers-deploy/internal/ghevent"
+	"github.com/workers-deploy/workers-deploy/internal/github"
 	"github.com/workers-deploy/workers-deploy/internal/inputs"
 	"github.com/workers-deploy/workers-deploy/internal/pipeline"
 	"github.com/workers-deploy/workers-deploy/internal/redact"
 	"github.com/workers-deploy/workers-deploy/internal/report"
+	"github.com/workers-deploy/workers-deploy/internal/rollout"
 )
 
 // LocalAccountID is the account of the embedded emulator (`api-url: local`).
@@ -40,6 +43,13 @@ type Env struct {
 	ReadFile func(string) ([]byte, error)
 	Getwd    func() (string, error)
 	Now      func() time.Time
+	// Clock, when set, is the time of the whole run: the retries' waits and
+	// budgets, the rollout's holds and Now (when Now is nil). Tests pass a
+	// fake clock so that a minute of retries passes at once. Nil: the wall clock.
+	Clock rollout.Clock
+	// HTTPClient, when set, sends every request: Cloudflare's API, GitHub's and
+	// the health checks. Nil: each client's own.
+	HTTPClient *http.Client
 }
 
 // Run performs one invocation and returns the process exit code:
@@ -52,6 +62,9 @@ type Env struct {
 func Run(ctx context.Context, env Env) int {
 	if env.Now == nil {
 		env.Now = time.Now
+		if env.Clock != nil {
+			env.Now = env.Clock.Now
+		}
 	}
 	inActions := env.Getenv("GITHUB_ACTIONS") == "true"
 	src, srcErr := inputs.NewSource(env.Args, env.Getenv)
@@ -137,8 +150,12 @@ func Run(ctx context.Context, env Env) int {
 	}
 	// A dry run without full credentials plans offline (API stays nil).
 	if cfg.APIToken != "" && cfg.AccountID != "" {
-		client, err = cloudflare.New(cfg.APIURL, cfg.APIToken, cfg.AccountID,
-			cloudflare.WithLogger(con.Debugf), cloudflare.WithUserAgent("workers-deploy/"+Version))
+		opts := []cloudflare.Option{cloudflare.WithLogger(con.Debugf), cloudflare.WithUserAgent("workers-deploy/" + Version),
+			cloudflare.WithHTTPClient(env.HTTPClient)}
+		if env.Clock != nil {
+			opts = append(opts, cloudflare.WithNow(env.Clock.Now), cloudflare.WithSleep(sleepOn(env.Clock)))
+		}
+		client, err = cloudflare.New(cfg.APIURL, cfg.APIToken, cfg.AccountID, opts...)
 		if err != nil {
 			return fail(&inputs.Error{Input: "api-url", Err: err})
 		}
@@ -147,7 +164,9 @@ func Run(ctx context.Context, env Env) int {
 
 	red := redactor(cfg, credentials, secretValues)
 	obs := githubObserver(ctx, con, cfg, ev, red)
-	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, Now: env.Now, Observer: obs})
+	obs.clientOpts = githubOptions(env)
+	res, runErr := pipeline.Run(ctx, cfg, ev, pipeline.Deps{API: api, Log: con, Now: env.Now, Observer: obs,
+		Clock: env.Clock, HTTPClient: env.HTTPClient})
 	if client != nil && res != nil {
 		res.Requests = client.Requests()
 	}
@@ -179,6 +198,34 @@ func Run(ctx context.Context, env Env) int {
 		return exitcode.Failure
 	}
 	return exitcode.Success
+}
+
+// sleepOn waits for d on clock, or until ctx ends: the retries' wait on a
+// clock that may be a test's.
+func sleepOn(clock rollout.Clock) func(context.Context, time.Duration) error {
+	return func(ctx context.Context, d time.Duration) error {
+		if err := ctx.Err(); err != nil || d <= 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-clock.After(d):
+			return nil
+		}
+	}
+}
+
+// githubOptions are the GitHub client's options that come from env.
+func githubOptions(env Env) []github.Option {
+	var opts []github.Option
+	if env.HTTPClient != nil {
+		opts = append(opts, github.WithHTTPClient(env.HTTPClient))
+	}
+	if env.Clock != nil {
+		opts = append(opts, github.WithSleep(sleepOn(env.Clock)))
+	}
+	return opts
 }
 
 // redactor redacts the credentials and secret values; with `api-url: local`

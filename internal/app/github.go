@@ -36,9 +36,11 @@ type githubReporter struct {
 	// GitHub.
 	red *redact.Redactor
 
-	client    *github.Client
-	clientErr error
-	tracker   *ghdeploy.Tracker
+	// clientOpts are the GitHub client's options from Env (HTTP client, clock).
+	clientOpts []github.Option
+	client     *github.Client
+	clientErr  error
+	tracker    *ghdeploy.Tracker
 	// deployErr is a failure to start the GitHub Deployment, warned about in
 	// reportGitHub.
 	deployErr error
@@ -54,7 +56,7 @@ func githubObserver(ctx context.Context, action *console.Console, cfg *inputs.Co
 // githubClient builds the client once, for GITHUB_API_URL (GHES included).
 func (g *githubReporter) githubClient() (*github.Client, error) {
 	if g.client == nil && g.clientErr == nil {
-		g.client, g.clientErr = github.New(g.ev.APIURL, g.cfg.GitHub.Token, github.WithUserAgent("workers-deploy/"+Version))
+		g.client, g.clientErr = github.New(g.ev.APIURL, g.cfg.GitHub.Token, append([]github.Option{github.WithUserAgent("workers-deploy/" + Version)}, g.clientOpts...)...)
 	}
 	return g.client, g.clientErr
 }

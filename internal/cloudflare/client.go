@@ -130,6 +130,16 @@ func WithUserAgent(ua string) Option {
 // withNow replaces the clock used for the retry budget and Retry-After dates (tests).
 func withNow(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
+// WithNow replaces the clock used for the retry budget and Retry-After dates;
+// with WithSleep it lets a caller's test run the retries on a fake clock.
+func WithNow(now func() time.Time) Option {
+	return func(c *Client) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
 // New returns a Client for the API at baseURL (for example
 // "https://api.cloudflare.com/client/v4") acting on the account accountID with
 // the API token token. baseURL must use https, except for loopback hosts
