@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,33 +57,4 @@ func TestFaultsDuringDeploy(t *testing.T) {
 			assert.Equal(t, "100", r.Outputs["deployed-percentage"])
 		})
 	}
-}
-
-// TestPersistentOutageFailsWithOneError: an API that answers 503 to every
-// request ends the run within the client's default 90 s budget (8 attempts
-// with backoff, about 35 s) with one clear error, and nothing is written: no
-// Worker, no version, no deployment.
-func TestPersistentOutageFailsWithOneError(t *testing.T) {
-	t.Parallel()
-	cf := newCloudflare(t)
-	ws := workspace(t, "esm-multi")
-	cf.InjectFault(emulator.Fault{Path: "/**", Kind: emulator.FaultStatus, Status: 503})
-	start := time.Now()
-	r := pushJob(t, cf, ws, map[string]string{"deploy": "true"}).exec(t, ctxFor(t))
-	took := time.Since(start)
-	t.Logf("persistent 503: exit %d after %s", r.Code, took)
-	assert.Equal(t, 1, r.Code)
-	assert.Less(t, took, 90*time.Second)
-	errs := r.errorTexts()
-	require.Len(t, errs, 1, r.Stdout)
-	t.Logf("the one error: %s", errs[0])
-	assert.Contains(t, errs[0], "503")
-	assert.Contains(t, errs[0], "8 attempts")
-	assert.Empty(t, cf.writes(), "nothing is written while every read fails")
-	assert.Empty(t, cf.Workers())
-	require.NotEmpty(t, cf.Requests(), "the run reached the API")
-	for _, q := range cf.Requests() {
-		assert.Equal(t, "status", q.Fault, "every request got the 503: %s %s", q.Method, q.Path)
-	}
-	assertNoSecrets(t, r)
 }
