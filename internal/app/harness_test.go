@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/workers-deploy/workers-deploy/internal/emulator"
@@ -291,4 +292,45 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	ch <- c.now
 	return ch
+}
+
+// seedBaseline deploys a first version (tag "base") and returns its ID.
+func seedBaseline(t testing.TB, cf *emulated, ws string) string {
+	t.Helper()
+	r := pushJob(t, cf, ws, map[string]string{"deploy": "true", "tag": "base"}).run(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	return r.Outputs["version-id"]
+}
+
+// staged are the inputs of a short three-stage rollout.
+func staged(extra map[string]string) map[string]string {
+	in := map[string]string{"deploy": "true", "stages": "10%@300ms, 50%@300ms, 100%", "health-check-interval": "100ms"}
+	for k, v := range extra {
+		in[k] = v
+	}
+	return in
+}
+
+// assertNoSecrets checks that the API and GitHub tokens appear nowhere but in
+// the ::add-mask:: commands, and that those came before any other line.
+func assertNoSecrets(t *testing.T, r *result) {
+	t.Helper()
+	seenOther := false
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if strings.HasPrefix(l, "::add-mask::") {
+			assert.False(t, seenOther, "::add-mask:: must come before any other output: %q", l)
+			continue
+		}
+		if l != "" {
+			seenOther = true
+		}
+		assert.NotContains(t, l, testToken)
+		assert.NotContains(t, l, testGitHubToken)
+	}
+	for name, v := range r.Outputs {
+		assert.NotContains(t, v, testToken, "output %s", name)
+		assert.NotContains(t, v, testGitHubToken, "output %s", name)
+	}
+	assert.NotContains(t, r.Summary, testToken)
+	assert.NotContains(t, r.Summary, testGitHubToken)
 }

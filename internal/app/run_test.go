@@ -133,12 +133,7 @@ func TestRun(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, cf, r, clock)
 			}
-			for _, l := range strings.Split(r.Stdout, "\n") {
-				if !strings.HasPrefix(l, "::add-mask::") {
-					assert.NotContains(t, l, testToken)
-					assert.NotContains(t, l, testGitHubToken)
-				}
-			}
+			assertNoSecrets(t, r)
 		})
 	}
 }
