@@ -16,12 +16,15 @@ const (
 	BundleNever BundleMode = "false"
 )
 
-func (c *Config) loadBundle(l *loader) {
-	switch v := BundleMode(strings.ToLower(strings.TrimSpace(l.str("bundle")))); v {
-	case BundleAuto, BundleAlways, BundleNever:
-		c.Bundle = v
-	default:
-		l.fail("bundle", "%q is not a bundle mode: use auto, true or false", string(v))
-		c.Bundle = BundleAuto
-	}
+// bundleFields is the `bundle` input.
+var bundleFields = map[string]field{
+	"bundle": func(c *Config, l *loader, name string) {
+		switch v := BundleMode(strings.ToLower(strings.TrimSpace(l.str(name)))); v {
+		case BundleAuto, BundleAlways, BundleNever:
+			c.Bundle = v
+		default:
+			l.fail(name, "%q is not a bundle mode: use auto, true or false", string(v))
+			c.Bundle = BundleAuto
+		}
+	},
 }

@@ -74,12 +74,17 @@ type Config struct {
 	Preview PreviewConfig
 }
 
-// loader gives the feature files the helpers of Load.
+// loader gives the field functions what they need besides the Config.
 type loader struct {
 	src     *Source
+	opts    LoadOptions
 	str     func(name string) string
 	boolean func(name string) bool
 	fail    func(input string, format string, args ...any)
+	// errs collects the problems, each naming its input.
+	errs []error
+	// stagesOK tells the rollout check that `stages` parsed.
+	stagesOK bool
 }
 
 // LoadOptions carries what Load needs besides the inputs.
@@ -91,143 +96,209 @@ type LoadOptions struct {
 	Now func() time.Time
 }
 
-// Load reads and validates every input. All problems are returned together
-// (errors.Join of *Error values, each naming its input).
+// field reads the input name into c and reports its own problems through l.
+// Each input has one (fields); Load calls them in the order of specs.
+type field func(c *Config, l *loader, name string)
+
+// check validates what depends on more than one input, after every field.
+type check func(c *Config, l *loader)
+
+// boolField stores a boolean input (true or false, any case) at the place
+// into returns.
+func boolField(into func(c *Config) *bool) field {
+	return func(c *Config, l *loader, name string) { *into(c) = l.boolean(name) }
+}
+
+// stringField stores an input as given (its default when not set).
+func stringField(into func(c *Config) *string) field {
+	return func(c *Config, l *loader, name string) { *into(c) = l.str(name) }
+}
+
+// fields maps every input to its field function: the core inputs below and
+// the feature groups' (rollout.go, github.go, project.go, bundling.go,
+// previews.go). A test checks that it covers specs exactly.
+var fields = mergeFields(coreFields, rolloutFields, gitHubFields, projectFields, bundleFields, previewFields)
+
+// checks run after every field, in this order.
+var checks = []check{checkCredentials, checkRollout, checkPreviews}
+
+func mergeFields(groups ...map[string]field) map[string]field {
+	out := map[string]field{}
+	for _, g := range groups {
+		for name, f := range g {
+			if _, dup := out[name]; dup {
+				panic("inputs: two field functions for input " + name)
+			}
+			out[name] = f
+		}
+	}
+	return out
+}
+
+// Load reads and validates every input: each with its field function, in
+// the order of specs, then the checks across inputs. All problems are
+// returned together (errors.Join of *Error values, each naming its input).
 func Load(src *Source, opts LoadOptions) (*Config, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	var errs []error
-	fail := func(input string, format string, args ...any) {
-		errs = append(errs, &Error{Input: input, Err: fmt.Errorf(format, args...)})
+	l := &loader{src: src, opts: opts}
+	l.fail = func(input string, format string, args ...any) {
+		l.errs = append(l.errs, &Error{Input: input, Err: fmt.Errorf(format, args...)})
 	}
-	str := func(name string) string {
+	l.str = func(name string) string {
 		v, ok := src.Lookup(name)
 		if !ok {
 			return specByName[name].def
 		}
 		return v
 	}
-	boolean := func(name string) bool {
-		v := strings.ToLower(str(name))
+	l.boolean = func(name string) bool {
+		v := strings.ToLower(l.str(name))
 		switch v {
 		case "true":
 			return true
 		case "false":
 			return false
 		}
-		fail(name, "%q is not a boolean: use true or false", v)
+		l.fail(name, "%q is not a boolean: use true or false", v)
 		return false
 	}
 
-	c := &Config{}
-	c.APIToken = str("api-token")
-	if c.APIToken == "" {
-		c.APIToken = strings.TrimSpace(src.Env("CLOUDFLARE_API_TOKEN"))
+	c := &Config{Workspace: filepath.Clean(opts.Workspace)}
+	for _, s := range specs {
+		fields[s.name](c, l, s.name)
 	}
-	c.AccountID = str("account-id")
-	if c.AccountID == "" {
-		c.AccountID = strings.TrimSpace(src.Env("CLOUDFLARE_ACCOUNT_ID"))
+	for _, check := range checks {
+		check(c, l)
 	}
-	apiURL := str("api-url")
-	if apiURL == "" {
-		apiURL = strings.TrimSpace(src.Env("CLOUDFLARE_API_BASE_URL"))
-	}
-	if apiURL == "" {
-		apiURL = DefaultAPIURL
-	}
-	if strings.EqualFold(apiURL, LocalAPIURL) {
-		c.Local = true
-	} else if u, err := CheckAPIURL(apiURL); err != nil {
-		errs = append(errs, &Error{Input: "api-url", Err: err})
-	} else {
-		c.APIURL = u
-	}
-	// A dry run without credentials is a plan made offline: it needs none.
-	dryRun := strings.EqualFold(str("dry-run"), "true")
-	if !c.Local && !dryRun {
+	return c, errors.Join(l.errs...)
+}
+
+// coreFields are the inputs of the Worker, its version and the run.
+var coreFields = map[string]field{
+	"api-token": func(c *Config, l *loader, name string) {
+		c.APIToken = l.str(name)
 		if c.APIToken == "" {
-			errs = append(errs, &Error{Input: "api-token", Err: cloudflare.ErrNoToken})
+			c.APIToken = strings.TrimSpace(l.src.Env("CLOUDFLARE_API_TOKEN"))
+		}
+	},
+	"account-id": func(c *Config, l *loader, name string) {
+		c.AccountID = l.str(name)
+		if c.AccountID == "" {
+			c.AccountID = strings.TrimSpace(l.src.Env("CLOUDFLARE_ACCOUNT_ID"))
+		}
+	},
+	"api-url": func(c *Config, l *loader, name string) {
+		apiURL := l.str(name)
+		if apiURL == "" {
+			apiURL = strings.TrimSpace(l.src.Env("CLOUDFLARE_API_BASE_URL"))
+		}
+		if apiURL == "" {
+			apiURL = DefaultAPIURL
+		}
+		if strings.EqualFold(apiURL, LocalAPIURL) {
+			c.Local = true
+		} else if u, err := CheckAPIURL(apiURL); err != nil {
+			l.errs = append(l.errs, &Error{Input: name, Err: err})
+		} else {
+			c.APIURL = u
+		}
+	},
+	"worker": func(c *Config, l *loader, name string) {
+		c.Worker = l.str(name)
+		if c.Worker != "" {
+			if err := CheckWorkerName(c.Worker); err != nil {
+				l.errs = append(l.errs, &Error{Input: name, Err: err})
+			}
+		}
+	},
+	"create-worker": boolField(func(c *Config) *bool { return &c.CreateWorker }),
+	"working-directory": func(c *Config, l *loader, name string) {
+		wd := l.str(name)
+		if wd == "" {
+			wd = "."
+		}
+		if !filepath.IsAbs(wd) {
+			wd = filepath.Join(l.opts.Workspace, wd)
+		}
+		c.WorkingDirectory = filepath.Clean(wd)
+	},
+	"config": stringField(func(c *Config) *string { return &c.ConfigFile }),
+	"wrangler-env": func(c *Config, l *loader, name string) {
+		// Its form only: whether the configuration defines it is known when
+		// the configuration is read.
+		c.WranglerEnv = l.str(name)
+		if c.WranglerEnv != "" && !wranglerEnvName.MatchString(c.WranglerEnv) {
+			l.fail(name, "%q is not an environment name: use the name of an env.<name> section (letters, digits, `-`, `_`)", c.WranglerEnv)
+		}
+	},
+	"modules": func(c *Config, l *loader, name string) {
+		// Not set (or only separators): the upload model decides (the entry's folder, or dist/**).
+		c.Modules = l.str(name)
+		if strings.TrimSpace(strings.NewReplacer(",", "", "\n", "").Replace(c.Modules)) == "" {
+			c.Modules = ""
+		}
+	},
+	"upload-source-maps": func(c *Config, l *loader, name string) {
+		if v, ok := l.src.Lookup(name); ok {
+			switch strings.ToLower(v) {
+			case "true", "false":
+				b := strings.EqualFold(v, "true")
+				c.UploadSourceMaps = &b
+			default:
+				l.fail(name, "%q is not a boolean: use true or false", v)
+			}
+		}
+	},
+	"main-module": stringField(func(c *Config) *string { return &c.MainModule }),
+	"compatibility-date": func(c *Config, l *loader, name string) {
+		c.CompatibilityDate = l.str(name)
+		if c.CompatibilityDate != "" {
+			if err := CheckCompatibilityDate(c.CompatibilityDate, l.opts.Now()); err != nil {
+				l.errs = append(l.errs, &Error{Input: name, Err: err})
+			}
+		}
+	},
+	"compatibility-flags": func(c *Config, l *loader, name string) {
+		if v, ok := l.src.Lookup(name); ok {
+			c.CompatibilityFlags, c.CompatibilityFlagsSet = SplitList(v), true
+			for _, f := range c.CompatibilityFlags {
+				if !flagName.MatchString(f) {
+					l.fail(name, "%q is not a compatibility flag name (lower-case letters, digits and underscores)", f)
+				}
+			}
+		}
+	},
+	"tag": func(c *Config, l *loader, name string) {
+		c.Tag = l.str(name)
+		if err := CheckTag(c.Tag); err != nil {
+			l.errs = append(l.errs, &Error{Input: name, Err: err})
+		}
+	},
+	"message": func(c *Config, l *loader, name string) { c.Message = TruncateUTF8(l.str(name), MaxMessageBytes) },
+	"deploy":  boolField(func(c *Config) *bool { return &c.Deploy }),
+	"dry-run": boolField(func(c *Config) *bool { return &c.DryRun }),
+	"json":    boolField(func(c *Config) *bool { return &c.JSON }),
+}
+
+// checkCredentials asks for a token and an account, unless the run uses the
+// embedded emulator or is a dry run (a plan made offline needs none), and
+// checks the account ID's form.
+func checkCredentials(c *Config, l *loader) {
+	if !c.Local && !strings.EqualFold(l.str("dry-run"), "true") {
+		if c.APIToken == "" {
+			l.errs = append(l.errs, &Error{Input: "api-token", Err: cloudflare.ErrNoToken})
 		} else if strings.ContainsAny(c.APIToken, " \t\r\n") {
-			fail("api-token", "the API token contains white space; check the secret's value")
+			l.fail("api-token", "the API token contains white space; check the secret's value")
 		}
 		if c.AccountID == "" {
-			fail("account-id", "no Cloudflare account ID: set the `account-id` input or CLOUDFLARE_ACCOUNT_ID (32 hex characters, shown in the dashboard's sidebar)")
+			l.fail("account-id", "no Cloudflare account ID: set the `account-id` input or CLOUDFLARE_ACCOUNT_ID (32 hex characters, shown in the dashboard's sidebar)")
 		}
 	}
 	if c.AccountID != "" && !hex32.MatchString(c.AccountID) {
-		fail("account-id", "%q is not a Cloudflare account ID (32 lower-case hex characters)", c.AccountID)
+		l.fail("account-id", "%q is not a Cloudflare account ID (32 lower-case hex characters)", c.AccountID)
 	}
-
-	c.Worker = str("worker")
-	if c.Worker != "" {
-		if err := CheckWorkerName(c.Worker); err != nil {
-			errs = append(errs, &Error{Input: "worker", Err: err})
-		}
-	}
-	c.CreateWorker = boolean("create-worker")
-
-	wd := str("working-directory")
-	if wd == "" {
-		wd = "."
-	}
-	if !filepath.IsAbs(wd) {
-		wd = filepath.Join(opts.Workspace, wd)
-	}
-	c.WorkingDirectory = filepath.Clean(wd)
-	c.Workspace = filepath.Clean(opts.Workspace)
-	c.ConfigFile = str("config")
-	c.WranglerEnv = str("wrangler-env")
-
-	// Not set (or only separators): the upload model decides (the entry's folder, or dist/**).
-	c.Modules = str("modules")
-	if strings.TrimSpace(strings.NewReplacer(",", "", "\n", "").Replace(c.Modules)) == "" {
-		c.Modules = ""
-	}
-	if v, ok := src.Lookup("upload-source-maps"); ok {
-		switch strings.ToLower(v) {
-		case "true", "false":
-			b := strings.EqualFold(v, "true")
-			c.UploadSourceMaps = &b
-		default:
-			fail("upload-source-maps", "%q is not a boolean: use true or false", v)
-		}
-	}
-	c.MainModule = str("main-module")
-	c.CompatibilityDate = str("compatibility-date")
-	if c.CompatibilityDate != "" {
-		if err := CheckCompatibilityDate(c.CompatibilityDate, opts.Now()); err != nil {
-			errs = append(errs, &Error{Input: "compatibility-date", Err: err})
-		}
-	}
-	if v, ok := src.Lookup("compatibility-flags"); ok {
-		c.CompatibilityFlags, c.CompatibilityFlagsSet = SplitList(v), true
-		for _, f := range c.CompatibilityFlags {
-			if !flagName.MatchString(f) {
-				fail("compatibility-flags", "%q is not a compatibility flag name (lower-case letters, digits and underscores)", f)
-			}
-		}
-	}
-
-	c.Tag = str("tag")
-	if err := CheckTag(c.Tag); err != nil {
-		errs = append(errs, &Error{Input: "tag", Err: err})
-	}
-	c.Message = TruncateUTF8(str("message"), MaxMessageBytes)
-
-	c.Deploy = boolean("deploy")
-	c.DryRun = boolean("dry-run")
-	c.JSON = boolean("json")
-
-	// Feature groups parse their own inputs (rollout.go, github.go, project.go).
-	ld := &loader{src: src, str: str, boolean: boolean, fail: fail}
-	c.loadRollout(ld)
-	c.loadGitHub(ld)
-	c.loadProject(ld)
-	c.loadBundle(ld)
-	c.loadPreviews(ld)
-
-	return c, errors.Join(errs...)
 }
 
 var (

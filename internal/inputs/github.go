@@ -34,15 +34,17 @@ func (g GitHubConfig) EnvironmentFor(deploy bool) string {
 	return "preview"
 }
 
-func (c *Config) loadGitHub(l *loader) {
-	g := &c.GitHub
-	g.Token = strings.TrimSpace(l.str("github-token"))
-	g.Comment = l.boolean("comment")
-	g.Deployment = l.boolean("github-deployment")
-	g.Environment = strings.TrimSpace(l.str("github-environment"))
-	if err := checkEnvironment(g.Environment); err != "" {
-		l.fail("github-environment", "%s", err)
-	}
+// gitHubFields are the inputs of reporting to GitHub.
+var gitHubFields = map[string]field{
+	"github-token":      func(c *Config, l *loader, name string) { c.GitHub.Token = strings.TrimSpace(l.str(name)) },
+	"comment":           boolField(func(c *Config) *bool { return &c.GitHub.Comment }),
+	"github-deployment": boolField(func(c *Config) *bool { return &c.GitHub.Deployment }),
+	"github-environment": func(c *Config, l *loader, name string) {
+		c.GitHub.Environment = strings.TrimSpace(l.str(name))
+		if err := checkEnvironment(c.GitHub.Environment); err != "" {
+			l.fail(name, "%s", err)
+		}
+	},
 }
 
 // checkEnvironment validates a GitHub environment name; "" is the default.

@@ -37,24 +37,34 @@ func CheckPreviewName(s string) error {
 	return nil
 }
 
-func (c *Config) loadPreviews(l *loader) {
-	p := &c.Preview
-	p.Mode = l.str("preview")
-	if p.Mode == "" {
-		p.Mode = PreviewAuto
-	}
-	switch p.Mode {
-	case PreviewAuto, PreviewPreviews, PreviewVersions:
-	default:
-		l.fail("preview", "%q is not a preview mode: use auto, previews or versions", p.Mode)
-	}
-	p.Name = l.str("preview-name")
-	if p.Name != "" {
-		if err := CheckPreviewName(p.Name); err != nil {
-			l.fail("preview-name", "%v", err)
-		} else if c.Deploy {
-			l.fail("preview-name", "`preview-name` updates a Worker Preview and `deploy: true` deploys production; a run does one or the other: remove one of them")
+// previewFields are the inputs of pull-request previews.
+var previewFields = map[string]field{
+	"preview": func(c *Config, l *loader, name string) {
+		p := &c.Preview
+		p.Mode = l.str(name)
+		if p.Mode == "" {
+			p.Mode = PreviewAuto
 		}
+		switch p.Mode {
+		case PreviewAuto, PreviewPreviews, PreviewVersions:
+		default:
+			l.fail(name, "%q is not a preview mode: use auto, previews or versions", p.Mode)
+		}
+	},
+	"preview-name": func(c *Config, l *loader, name string) {
+		c.Preview.Name = l.str(name)
+		if c.Preview.Name != "" {
+			if err := CheckPreviewName(c.Preview.Name); err != nil {
+				l.fail(name, "%v", err)
+			}
+		}
+	},
+	"delete-preview": boolField(func(c *Config) *bool { return &c.Preview.Delete }),
+}
+
+// checkPreviews refuses a valid `preview-name` together with `deploy: true`.
+func checkPreviews(c *Config, l *loader) {
+	if c.Preview.Name != "" && CheckPreviewName(c.Preview.Name) == nil && c.Deploy {
+		l.fail("preview-name", "`preview-name` updates a Worker Preview and `deploy: true` deploys production; a run does one or the other: remove one of them")
 	}
-	p.Delete = l.boolean("delete-preview")
 }

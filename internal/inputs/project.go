@@ -35,38 +35,42 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // wranglerEnvName is an environment name of a wrangler configuration.
 var wranglerEnvName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-func (c *Config) loadProject(l *loader) {
-	p := &c.Project
-	p.KeepSecrets = l.boolean("keep-secrets")
-	p.CreateResources = l.boolean("create-resources")
-	if c.WranglerEnv != "" && !wranglerEnvName.MatchString(c.WranglerEnv) {
-		l.fail("wrangler-env", "%q is not an environment name: use the name of an env.<name> section (letters, digits, `-`, `_`)", c.WranglerEnv)
-	}
-	var err error
-	if p.Bindings, err = bindings.ParseBindings(l.str("bindings")); err != nil {
-		l.fail("bindings", "%w", err)
-	}
-	if p.Vars, err = bindings.ParseVars(l.str("vars")); err != nil {
-		l.fail("vars", "%w", err)
-	}
-	names, problems := SecretNames(l.str("secrets"))
-	for _, msg := range problems {
-		l.fail("secrets", "%s", msg)
-	}
-	for _, name := range names {
-		v := l.src.Env(name)
-		if v == "" {
-			l.fail("secrets", "environment variable %s is unset or empty; pass it to the step, e.g. `env: %s: ${{ secrets.%s }}`", name, name, name)
-			continue
+// projectFields are the inputs of bindings, secrets and assets.
+var projectFields = map[string]field{
+	"keep-secrets":     boolField(func(c *Config) *bool { return &c.Project.KeepSecrets }),
+	"create-resources": boolField(func(c *Config) *bool { return &c.Project.CreateResources }),
+	"bindings": func(c *Config, l *loader, name string) {
+		var err error
+		if c.Project.Bindings, err = bindings.ParseBindings(l.str(name)); err != nil {
+			l.fail(name, "%w", err)
 		}
-		b, err := bindings.Secret(name, v)
-		if err != nil {
-			l.fail("secrets", "%w", err)
-			continue
+	},
+	"vars": func(c *Config, l *loader, name string) {
+		var err error
+		if c.Project.Vars, err = bindings.ParseVars(l.str(name)); err != nil {
+			l.fail(name, "%w", err)
 		}
-		p.Secrets = append(p.Secrets, b)
-	}
-	p.AssetsDirectory = l.str("assets-directory")
+	},
+	"secrets": func(c *Config, l *loader, name string) {
+		names, problems := SecretNames(l.str(name))
+		for _, msg := range problems {
+			l.fail(name, "%s", msg)
+		}
+		for _, n := range names {
+			v := l.src.Env(n)
+			if v == "" {
+				l.fail(name, "environment variable %s is unset or empty; pass it to the step, e.g. `env: %s: ${{ secrets.%s }}`", n, n, n)
+				continue
+			}
+			b, err := bindings.Secret(n, v)
+			if err != nil {
+				l.fail(name, "%w", err)
+				continue
+			}
+			c.Project.Secrets = append(c.Project.Secrets, b)
+		}
+	},
+	"assets-directory": stringField(func(c *Config) *string { return &c.Project.AssetsDirectory }),
 }
 
 // SecretNames splits the `secrets` input (names separated by new lines or

@@ -43,62 +43,81 @@ func (r *RolloutConfig) Staged() bool {
 	return len(r.Stages) != 1 || r.Stages[0] != rollout.DefaultStages[0]
 }
 
-func (c *Config) loadRollout(l *loader) {
+// rolloutFields are the inputs of deployments and promotion.
+var rolloutFields = map[string]field{
+	"stages": func(c *Config, l *loader, name string) {
+		r := &c.Rollout
+		r.StagesInput = l.str(name)
+		stages, err := rollout.ParseStages(r.StagesInput)
+		if err != nil {
+			l.fail(name, "%w", err)
+			stages = rollout.DefaultStages
+		}
+		r.Stages, l.stagesOK = stages, err == nil
+	},
+	"health-check-url": func(c *Config, l *loader, name string) {
+		if v := l.str(name); v != "" {
+			if u, err := checkHealthURL(v); err != nil {
+				l.fail(name, "%w", err)
+			} else {
+				c.Rollout.HealthCheckURL = u
+			}
+		}
+	},
+	"health-check-interval": func(c *Config, l *loader, name string) {
+		iv := l.str(name)
+		if d, err := time.ParseDuration(iv); err != nil || d <= 0 {
+			l.fail(name, "%q is not a positive Go duration such as `10s` or `1m`", iv)
+			c.Rollout.HealthCheckInterval = 10 * time.Second
+		} else {
+			c.Rollout.HealthCheckInterval = d
+		}
+	},
+	"max-error-rate": func(c *Config, l *loader, name string) {
+		if v := l.str(name); v != "" {
+			if p, err := ParsePercent(v); err != nil {
+				l.fail(name, "%w", err)
+			} else {
+				c.Rollout.MaxErrorRate, c.Rollout.ErrorRateGate = p, true
+			}
+		}
+	},
+	"min-requests": func(c *Config, l *loader, name string) {
+		mr := l.str(name)
+		if n, err := strconv.ParseInt(mr, 10, 64); err != nil || n < 0 {
+			l.fail(name, "%q is not a whole number of requests (0 or more)", mr)
+			c.Rollout.MinRequests = 50
+		} else {
+			c.Rollout.MinRequests = n
+		}
+	},
+	"no-data": func(c *Config, l *loader, name string) {
+		if nd, err := rollout.ParseNoData(l.str(name)); err != nil {
+			l.fail(name, "%w", err)
+			c.Rollout.NoData = rollout.NoDataFail
+		} else {
+			c.Rollout.NoData = nd
+		}
+	},
+	"rollback": boolField(func(c *Config) *bool { return &c.Rollout.Rollback }),
+	"version-id": func(c *Config, l *loader, name string) {
+		v := l.str(name)
+		c.Rollout.VersionID = v
+		if v != "" && (strings.ContainsAny(v, " \t\r\n") || len(v) > MaxTagBytes) {
+			l.fail(name, "%q is not a version ID, ID prefix or tag: those are one word of at most %d bytes", v, MaxTagBytes)
+		}
+	},
+}
+
+// checkRollout reports contradictions between the rollout inputs and
+// `deploy`, named by both inputs so the fix is obvious.
+func checkRollout(c *Config, l *loader) {
 	r := &c.Rollout
-	r.StagesInput = l.str("stages")
-	stages, stagesErr := rollout.ParseStages(r.StagesInput)
-	if stagesErr != nil {
-		l.fail("stages", "%w", stagesErr)
-		stages = rollout.DefaultStages
-	}
-	r.Stages = stages
-	r.Rollback = l.boolean("rollback")
-
-	if v := l.str("health-check-url"); v != "" {
-		if u, err := checkHealthURL(v); err != nil {
-			l.fail("health-check-url", "%w", err)
-		} else {
-			r.HealthCheckURL = u
-		}
-	}
-	iv := l.str("health-check-interval")
-	if d, err := time.ParseDuration(iv); err != nil || d <= 0 {
-		l.fail("health-check-interval", "%q is not a positive Go duration such as `10s` or `1m`", iv)
-		r.HealthCheckInterval = 10 * time.Second
-	} else {
-		r.HealthCheckInterval = d
-	}
-	if v := l.str("max-error-rate"); v != "" {
-		if p, err := ParsePercent(v); err != nil {
-			l.fail("max-error-rate", "%w", err)
-		} else {
-			r.MaxErrorRate, r.ErrorRateGate = p, true
-		}
-	}
-	mr := l.str("min-requests")
-	if n, err := strconv.ParseInt(mr, 10, 64); err != nil || n < 0 {
-		l.fail("min-requests", "%q is not a whole number of requests (0 or more)", mr)
-		r.MinRequests = 50
-	} else {
-		r.MinRequests = n
-	}
-	if nd, err := rollout.ParseNoData(l.str("no-data")); err != nil {
-		l.fail("no-data", "%w", err)
-		r.NoData = rollout.NoDataFail
-	} else {
-		r.NoData = nd
-	}
-	r.VersionID = l.str("version-id")
-	if r.VersionID != "" && (strings.ContainsAny(r.VersionID, " \t\r\n") || len(r.VersionID) > MaxTagBytes) {
-		l.fail("version-id", "%q is not a version ID, ID prefix or tag: those are one word of at most %d bytes", r.VersionID, MaxTagBytes)
-	}
-
-	// Contradictions, named by both inputs so the fix is obvious.
 	deploy := c.Deploy
 	switch {
 	case r.VersionID != "" && !deploy:
 		l.fail("version-id", "`version-id` promotes an existing version, which deploys it, but `deploy` is false; set `deploy: true` (or remove `version-id` to upload this commit's version)")
-	case stagesErr == nil && r.Staged() && !deploy:
+	case l.stagesOK && r.Staged() && !deploy:
 		l.fail("stages", "`stages` is %q but `deploy` is false, so nothing would be deployed; set `deploy: true` or remove `stages`", r.StagesInput)
 	}
 	gates := []string{}

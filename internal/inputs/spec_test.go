@@ -145,3 +145,36 @@ func TestRunnerDefaults(t *testing.T) {
 	assert.Equal(t, "100%", got["stages"])
 	assert.NotContains(t, got, "worker", "an input without a default is not filled in")
 }
+
+// TestEveryInputHasAField: Load reads each input of specs with its field
+// function, and there is none for an input specs does not list.
+func TestEveryInputHasAField(t *testing.T) {
+	t.Parallel()
+	var want []string
+	for _, s := range specs {
+		assert.Contains(t, fields, s.name, "no field function for input %s", s.name)
+		want = append(want, s.name)
+	}
+	for name := range fields {
+		assert.Contains(t, want, name, "a field function for %s, which is not an input", name)
+	}
+}
+
+// TestLoadErrorsInSpecOrder: problems of several inputs come in the order of
+// action.yml (the field functions run in the order of specs), then those
+// across inputs.
+func TestLoadErrorsInSpecOrder(t *testing.T) {
+	t.Parallel()
+	_, err := load(t, map[string]string{
+		"INPUT_DELETE-PREVIEW": "x", "INPUT_WORKER": "Bad Name", "INPUT_TAG": "a\nb",
+		"INPUT_DEPLOY": "maybe", "INPUT_VERSION-ID": "v1",
+	})
+	require.Error(t, err)
+	var got []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ie *Error
+		require.ErrorAs(t, e, &ie)
+		got = append(got, ie.Input)
+	}
+	assert.Equal(t, []string{"worker", "tag", "deploy", "delete-preview", "api-token", "account-id", "version-id"}, got)
+}
