@@ -53,17 +53,14 @@ func frameworkWorkspace(t *testing.T, name string) string {
 // deploy: true), plus the defaults the runner fills in from action.yml (no `modules`).
 func naturalJob(t *testing.T, cf *cloudflare, ws string) job {
 	t.Helper()
+	in := runnerDefaults(t)
+	for k, v := range map[string]string{"api-token": testToken, "account-id": testAccount, "api-url": cf.URL, "deploy": "true"} {
+		in[k] = v
+	}
 	return job{
 		Workspace: ws, Event: "push", SHA: pushSHA,
 		Payload: filepath.Join(mustAbs(t, "../testdata/events"), "push.04.created.json"),
-		Inputs: map[string]string{
-			"api-token": testToken, "account-id": testAccount, "api-url": cf.URL, "deploy": "true",
-			// Defaults the runner fills in from action.yml.
-			"create-worker": "true", "working-directory": ".", "stages": "100%", "dry-run": "false",
-			"keep-secrets": "true", "rollback": "true", "comment": "true", "github-deployment": "false",
-			"health-check-interval": "10s", "min-requests": "50", "no-data": "fail", "github-token": testGitHubToken,
-			"bundle": "auto",
-		},
+		Inputs:  in,
 	}
 }
 
