@@ -3,11 +3,13 @@ package app
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,8 +128,10 @@ func TestRun(t *testing.T) {
 				j.Inputs = nil
 			}
 			clock := newFakeClock()
-			j.Clock = clock
+			sent := &countingTransport{}
+			j.Clock, j.HTTPClient = clock, &http.Client{Transport: sent}
 			r := j.run(t, ctxFor(t))
+			assert.Equal(t, len(cf.Requests()), sent.count(), "every request to the API goes through Env.HTTPClient")
 			got := renderRun(r, map[string]string{ws: "$WORKSPACE", cf.URL: "$API"})
 			golden(t, filepath.Join("testdata", "runs", tc.name+".golden"), got)
 			if tc.check != nil {
@@ -137,6 +141,16 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+// countingTransport counts the requests sent through it.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (c *countingTransport) count() int { return int(c.n.Load()) }
 
 var (
 	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
