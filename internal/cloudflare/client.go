@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/workers-deploy/workers-deploy/internal/loopback"
+	"github.com/workers-deploy/workers-deploy/internal/retry"
 )
 
 // Defaults for the retry behaviour of one call. The SDK's own defaults (11
@@ -171,7 +172,7 @@ func New(baseURL, token, accountID string, opts ...Option) (*Client, error) {
 		attemptTimeout: DefaultAttemptTimeout,
 		settleWindow:   DefaultSettleWindow,
 		maxAttempts:    DefaultMaxAttempts,
-		sleep:          sleepContext,
+		sleep:          retry.Sleep,
 		rand:           rand.Float64,
 		logf:           func(string, ...any) {},
 		userAgent:      DefaultUserAgent,
@@ -295,21 +296,6 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // sameHost compares scheme, host and port, the way the token's audience is defined.
 func sameHost(a, b *url.URL) bool {
 	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
-}
-
-// sleepContext waits for d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // accountPath returns the escaped API path /accounts/{account}/<segments…>.

@@ -7,23 +7,24 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/retry"
 )
 
 const (
 	// backoffBase and backoffCap shape the delay without a Retry-After header:
 	// 500ms × 2^n, at most 10s, minus up to 25 % jitter. Shorter than the SDK's
 	// 2s × 2^n (cap 30s) so that a run stays responsive.
-	backoffBase = 500 * time.Millisecond
-	backoffCap  = 10 * time.Second
+	backoffBase   = 500 * time.Millisecond
+	backoffCap    = 10 * time.Second
+	backoffJitter = 0.25
 	// maxResponseBytes bounds a response body. Get Version with modules can be
 	// tens of MB (base64 of a bundle up to 64 MB uncompressed).
 	maxResponseBytes = 256 << 20
@@ -33,10 +34,6 @@ const (
 	// write failed ambiguously, when the call's own budget may already be spent.
 	finalCheckBudget = 20 * time.Second
 )
-
-// budgetKey carries the deadline of the outermost call in a context, so that
-// the reads made to resolve a write's outcome share the write's budget.
-type budgetKey struct{}
 
 // bodySource produces a fresh request body for each attempt.
 type bodySource interface {
@@ -132,181 +129,100 @@ type envelope struct {
 	ResultInfo *resultInfo     `json:"result_info"`
 }
 
-// outcome is the result of one HTTP attempt.
-type outcome struct {
-	err error
-	// retry: the failure is transient and the call may be tried again.
-	retry bool
-	// unknown: the failed attempt of a write may have been applied.
-	unknown bool
-	// late: the attempt got no answer because the client stopped waiting (its
-	// timeout): the server may still apply it after the first check.
-	late bool
-	// wait is a delay the server asked for (Retry-After-Ms, Retry-After).
-	wait    time.Duration
-	hasWait bool
-	// what describes the failure for log lines ("HTTP 503", "a connection error").
-	what string
+// outcome is the result of one HTTP attempt, classified for the retry core:
+// retry (transient), unknown (a write that may have been applied), late (no
+// answer because the client stopped waiting: the server may still apply it
+// after the first check), the wait the server asked for (Retry-After-Ms,
+// Retry-After), and what failed for log lines ("HTTP 503").
+type outcome = retry.Outcome
+
+// policy is the client's retry configuration for the retry core.
+func (c *Client) policy() retry.Policy {
+	return retry.Policy{
+		MaxAttempts:      c.maxAttempts,
+		Budget:           c.budget,
+		Backoff:          retry.Backoff{Base: backoffBase, Cap: backoffCap, Jitter: backoffJitter, Rand: c.rand},
+		SettleWindow:     c.settleWindow,
+		SettleInterval:   settleInterval,
+		FinalCheckBudget: min(finalCheckBudget, c.attemptTimeout),
+		Sleep:            c.sleep,
+		Now:              c.now,
+	}
 }
 
 // do runs c with retries; see the package documentation and docs/cloudflare-api.md §2.1.
 func (c *Client) do(ctx context.Context, cl *call) error {
-	start := c.now()
-	deadline, nested := ctx.Value(budgetKey{}).(time.Time)
-	if !nested {
-		deadline = start.Add(c.budget)
-		ctx = context.WithValue(ctx, budgetKey{}, deadline)
-	}
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
 	label := cl.method + " " + cl.path
-	maxAttempts := c.maxAttempts
-	if cl.maxAttempts > 0 {
-		maxAttempts = min(maxAttempts, cl.maxAttempts)
+	rc := retry.Call{
+		Attempt:     func(ctx context.Context, deadline time.Time) outcome { return c.attempt(ctx, cl, deadline) },
+		Check:       cl.check,
+		MaxAttempts: cl.maxAttempts,
+		MaxWait:     cl.maxWait,
+		OnRetry: func(o outcome, next, most int, wait time.Duration) {
+			c.logf("retrying %s after %s (attempt %d of %d, waiting %s)", label, o.What, next, most, roundDuration(wait))
+		},
+		OnSettle: func(window time.Duration) {
+			c.logf("the earlier attempt of %s timed out: looking for its effect for up to %s before re-sending it", label, roundDuration(window))
+		},
+		OnResend: func() { c.logf("the earlier attempt of %s was not applied; re-sending it", label) },
 	}
-	// last is the previous failed attempt; if it was a write that may have
-	// been applied, its outcome is checked before the write is re-sent.
-	var last outcome
-	for attempt := 1; ; attempt++ {
-		if last.unknown {
-			done, err := c.checkOutcome(ctx, cl, label, last)
-			if err != nil || done {
-				return err
-			}
-			last.unknown = false // checked: it was not applied
+	p := c.policy()
+	r := p.Run(ctx, rc)
+	o := r.Last
+	switch r.Stop {
+	case retry.Succeeded:
+		return nil
+	case retry.Canceled:
+		if o.Unknown {
+			return fmt.Errorf("%w; %w", ErrUnknownOutcome, o.Err)
 		}
-		if attempt > 1 && !c.now().Before(deadline) {
-			// The wait or the outcome check used up the rest of the budget.
-			return c.giveUp(ctx, cl, label, last, attempt-1, c.now().Sub(start),
-				fmt.Sprintf("the retry budget of %s is spent", roundDuration(c.budgetFor(start, deadline))))
+		return o.Err
+	case retry.NoCheck:
+		c.logf("not re-sending %s after %s: its outcome is unknown and cannot be checked", label, o.What)
+		return fmt.Errorf("%w (%s cannot be checked and was not re-sent): %w", ErrUnknownOutcome, label, o.Err)
+	case retry.SleepFailed:
+		if o.Unknown {
+			return fmt.Errorf("%w; %w (while waiting to retry after: %w)", ErrUnknownOutcome, r.Err, o.Err)
 		}
-		o := c.attempt(ctx, cl, deadline)
-		if o.err == nil {
-			return nil
-		}
-		last = o
-		elapsed := c.now().Sub(start)
-		if ctx.Err() != nil {
-			// The caller gave up: no retry and no check, whatever the outcome.
-			if o.unknown {
-				return fmt.Errorf("%w; %w", ErrUnknownOutcome, o.err)
-			}
-			return o.err
-		}
-		if o.unknown && cl.check == nil {
-			c.logf("not re-sending %s after %s: its outcome is unknown and cannot be checked", label, o.what)
-			return fmt.Errorf("%w (%s cannot be checked and was not re-sent): %w", ErrUnknownOutcome, label, o.err)
-		}
-		if !o.retry {
-			return c.giveUp(ctx, cl, label, o, attempt, elapsed, "")
-		}
-		if attempt >= maxAttempts {
-			return c.giveUp(ctx, cl, label, o, attempt, elapsed,
-				fmt.Sprintf("reached the maximum of %d attempts", maxAttempts))
-		}
-		remaining := deadline.Sub(c.now())
-		wait := c.backoff(attempt - 1)
-		if o.hasWait {
-			if cl.maxWait > 0 && o.wait > cl.maxWait {
-				return c.giveUp(ctx, cl, label, o, attempt, elapsed, fmt.Sprintf(
-					"the API asked to wait %s before retrying, longer than the %s this call waits",
-					roundDuration(o.wait), roundDuration(cl.maxWait)))
-			}
-			if o.wait > remaining {
-				return c.giveUp(ctx, cl, label, o, attempt, elapsed, fmt.Sprintf(
-					"the API asked to wait %s before retrying, more than the %s left of the retry budget",
-					roundDuration(o.wait), roundDuration(max(remaining, 0))))
-			}
-			wait = o.wait
-		}
-		if wait >= remaining {
-			return c.giveUp(ctx, cl, label, o, attempt, elapsed,
-				fmt.Sprintf("the retry budget of %s is spent", roundDuration(c.budgetFor(start, deadline))))
-		}
-		c.logf("retrying %s after %s (attempt %d of %d, waiting %s)",
-			label, o.what, attempt+1, maxAttempts, roundDuration(wait))
-		if err := c.sleep(ctx, wait); err != nil {
-			if o.unknown {
-				return fmt.Errorf("%w; %w (while waiting to retry after: %w)", ErrUnknownOutcome, err, o.err)
-			}
-			return fmt.Errorf("%w (while waiting to retry after: %w)", err, o.err)
-		}
-	}
-}
-
-// budgetFor returns the budget this call had, for messages.
-func (c *Client) budgetFor(start, deadline time.Time) time.Duration {
-	if d := deadline.Sub(start); d < c.budget {
-		return d
-	}
-	return c.budget
-}
-
-// checkOutcome asks cl.check whether an earlier ambiguous attempt was applied.
-// It returns done=true when the call is finished (applied, or the check
-// failed, with err set); false means the write must be re-sent.
-func (c *Client) checkOutcome(ctx context.Context, cl *call, label string, last outcome) (bool, error) {
-	cause := last.err
-	applied, err := c.settle(ctx, cl, label, last.late)
-	if err != nil {
-		c.logf("could not check whether the earlier attempt of %s was applied: %v", label, c.redact(err.Error()))
-		return true, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, err, cause)
-	}
-	if applied {
+		return fmt.Errorf("%w (while waiting to retry after: %w)", r.Err, o.Err)
+	case retry.CheckFailed:
+		c.logf("could not check whether the earlier attempt of %s was applied: %v", label, c.redact(r.Err.Error()))
+		return fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, r.Err, o.Err)
+	case retry.Applied:
 		c.logf("the earlier attempt of %s had succeeded; not re-sending it", label)
-		return true, nil
+		return nil
 	}
-	c.logf("the earlier attempt of %s was not applied; re-sending it", label)
-	return false, nil
-}
-
-// settle runs cl.check. After an attempt that timed out (late) the server may
-// still apply the request: the check is repeated about every second until it
-// finds the effect or the settle window has passed, so that the write is not
-// sent a second time while the first is still in flight. The window is
-// bounded by ctx and by the call's budget.
-func (c *Client) settle(ctx context.Context, cl *call, label string, late bool) (bool, error) {
-	applied, err := cl.check(ctx)
-	if err != nil || applied || !late || c.settleWindow <= 0 {
-		return applied, err
-	}
-	c.logf("the earlier attempt of %s timed out: looking for its effect for up to %s before re-sending it", label, roundDuration(c.settleWindow))
-	end := c.now().Add(c.settleWindow)
-	if d, ok := ctx.Value(budgetKey{}).(time.Time); ok && d.Before(end) {
-		end = d
-	}
-	for c.now().Before(end) {
-		if err := c.sleep(ctx, min(settleInterval, end.Sub(c.now()))); err != nil {
-			return false, err
+	var reason string
+	switch r.Stop {
+	case retry.MaxAttempts:
+		most := p.MaxAttempts
+		if cl.maxAttempts > 0 {
+			most = min(most, cl.maxAttempts)
 		}
-		if applied, err = cl.check(ctx); err != nil || applied {
-			return applied, err
-		}
+		reason = fmt.Sprintf("reached the maximum of %d attempts", most)
+	case retry.WaitTooLong:
+		reason = fmt.Sprintf("the API asked to wait %s before retrying, longer than the %s this call waits",
+			roundDuration(o.Wait), roundDuration(cl.maxWait))
+	case retry.WaitOverBudget:
+		reason = fmt.Sprintf("the API asked to wait %s before retrying, more than the %s left of the retry budget",
+			roundDuration(o.Wait), roundDuration(max(r.Remaining, 0)))
+	case retry.BudgetSpent:
+		reason = fmt.Sprintf("the retry budget of %s is spent", roundDuration(r.Budget))
 	}
-	return false, nil
-}
-
-// giveUp builds the final error. When the last attempt of a write failed
-// ambiguously it checks the outcome one last time with a small fresh budget.
-func (c *Client) giveUp(ctx context.Context, cl *call, label string, o outcome, attempts int, elapsed time.Duration, reason string) error {
-	err := o.err
-	if attempts > 1 || reason != "" {
+	err := o.Err
+	if r.Attempts > 1 || reason != "" {
 		if reason == "" {
 			reason = "the error is not retryable"
 		}
-		err = fmt.Errorf("failed after %d attempts over %s (%s): %w", attempts, roundDuration(elapsed), reason, o.err)
+		err = fmt.Errorf("failed after %d attempts over %s (%s): %w", r.Attempts, roundDuration(r.Elapsed), reason, o.Err)
 	}
-	if !o.unknown || cl.check == nil {
-		return err
-	}
-	checkCtx := context.WithValue(ctx, budgetKey{}, c.now().Add(min(finalCheckBudget, c.attemptTimeout)))
-	applied, cerr := c.settle(checkCtx, cl, label, o.late)
 	switch {
-	case cerr != nil:
-		c.logf("could not check whether the last attempt of %s was applied: %v", label, c.redact(cerr.Error()))
-		return fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, cerr, err)
-	case applied:
+	case !r.Looked:
+		return err
+	case r.LookErr != nil:
+		c.logf("could not check whether the last attempt of %s was applied: %v", label, c.redact(r.LookErr.Error()))
+		return fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, r.LookErr, err)
+	case r.Applied:
 		c.logf("the last attempt of %s had succeeded despite the error", label)
 		return nil
 	default:
@@ -314,25 +230,12 @@ func (c *Client) giveUp(ctx context.Context, cl *call, label string, o outcome, 
 	}
 }
 
-// backoff returns the delay before retry n (0-based) without a server hint.
-func (c *Client) backoff(n int) time.Duration {
-	d := backoffCap
-	if n < 10 {
-		d = min(backoffBase<<n, backoffCap)
-	}
-	r := c.rand()
-	if r < 0 || r >= 1 || math.IsNaN(r) {
-		r = 0
-	}
-	return d - time.Duration(float64(d)*0.25*r)
-}
-
 // attempt sends one HTTP request and classifies the result.
 func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outcome {
 	label := cl.method + " " + cl.path
 	timeout := min(c.attemptTimeout, deadline.Sub(c.now()))
 	if timeout <= 0 {
-		return outcome{err: fmt.Errorf("%s: the retry budget of %s is spent", label, roundDuration(c.budget))}
+		return outcome{Err: fmt.Errorf("%s: the retry budget of %s is spent", label, roundDuration(c.budget))}
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -354,7 +257,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 	}
 	req, err := http.NewRequestWithContext(actx, cl.method, u, nil)
 	if err != nil {
-		return outcome{err: fmt.Errorf("failed to build request %s: %w", label, err)}
+		return outcome{Err: fmt.Errorf("failed to build request %s: %w", label, err)}
 	}
 	for k, vs := range cl.header {
 		for _, v := range vs {
@@ -384,10 +287,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, deadline time.Time) outc
 	}
 	if ferr := fail.get(); ferr != nil {
 		// The server answered before the body was complete: report the module.
-		return outcome{err: ferr}
+		return outcome{Err: ferr}
 	}
 	if len(body) > maxResponseBytes {
-		return outcome{err: fmt.Errorf("%s: the response is larger than %d MiB", label, maxResponseBytes>>20), unknown: cl.write}
+		return outcome{Err: fmt.Errorf("%s: the response is larger than %d MiB", label, maxResponseBytes>>20), Unknown: cl.write}
 	}
 	return c.responseOutcome(cl, res, body)
 }
@@ -401,25 +304,25 @@ func (c *Client) transportOutcome(ctx, actx context.Context, cl *call, label str
 	case sourceErr != nil:
 		// A module could not be read: the server got a truncated body, which it
 		// cannot apply, and trying again would fail the same way.
-		return outcome{err: sourceErr}
+		return outcome{Err: sourceErr}
 	case errors.Is(err, errCrossHostRedirect):
-		return outcome{err: fmt.Errorf("%s: %w", label, err)}
+		return outcome{Err: fmt.Errorf("%s: %w", label, err)}
 	case ctx.Err() != nil:
-		return outcome{err: fmt.Errorf("%s: %w", label, ctx.Err()), unknown: unknown}
+		return outcome{Err: fmt.Errorf("%s: %w", label, ctx.Err()), Unknown: unknown}
 	case actx.Err() != nil:
 		return outcome{
-			err:     fmt.Errorf("%s: the attempt timed out after %s: %w", label, roundDuration(timeout), context.DeadlineExceeded),
-			retry:   true,
-			unknown: unknown,
-			late:    unknown,
-			what:    "a timeout",
+			Err:     fmt.Errorf("%s: the attempt timed out after %s: %w", label, roundDuration(timeout), context.DeadlineExceeded),
+			Retry:   true,
+			Unknown: unknown,
+			Late:    unknown,
+			What:    "a timeout",
 		}
 	default:
 		return outcome{
-			err:     fmt.Errorf("%s: %w", label, c.cleanTransportError(err)),
-			retry:   true,
-			unknown: unknown,
-			what:    "a connection error",
+			Err:     fmt.Errorf("%s: %w", label, c.cleanTransportError(err)),
+			Retry:   true,
+			Unknown: unknown,
+			What:    "a connection error",
 		}
 	}
 }
@@ -448,18 +351,18 @@ func (c *Client) responseOutcome(cl *call, res *http.Response, body []byte) outc
 			// write's outcome is unknown (resolved by its check), a read is
 			// tried again.
 			return outcome{
-				err: &APIError{Method: cl.method, Path: cl.path, Status: res.StatusCode, RayID: res.Header.Get("cf-ray"),
+				Err: &APIError{Method: cl.method, Path: cl.path, Status: res.StatusCode, RayID: res.Header.Get("cf-ray"),
 					Excerpt: "the answer lacks " + lack},
-				retry:   true,
-				unknown: cl.write,
-				what:    fmt.Sprintf("an HTTP %d answer without %s", res.StatusCode, lack),
+				Retry:   true,
+				Unknown: cl.write,
+				What:    fmt.Sprintf("an HTTP %d answer without %s", res.StatusCode, lack),
 			}
 		}
 	}
 	if err == nil {
 		return outcome{}
 	}
-	o := outcome{err: err, what: fmt.Sprintf("HTTP %d", res.StatusCode)}
+	o := outcome{Err: err, What: fmt.Sprintf("HTTP %d", res.StatusCode)}
 	var ae *APIError
 	isAPI := errors.As(err, &ae)
 	status := res.StatusCode
@@ -467,33 +370,33 @@ func (c *Client) responseOutcome(cl *call, res *http.Response, body []byte) outc
 	case status == http.StatusTooManyRequests:
 		// Assumption: a 429 is a rate-limit rejection before any processing, so
 		// even a write may be sent again as is.
-		o.retry = true
+		o.Retry = true
 	case status == http.StatusRequestTimeout:
 		// 408: the server timed out waiting for the request, so it did not act on it.
-		o.retry = true
+		o.Retry = true
 	case status == http.StatusConflict && isAPI && ae.HasCode(CodeConcurrentModification):
 		// 10035: rejected because of a concurrent change; retry after a short wait.
-		o.retry = true
+		o.Retry = true
 	case status >= 500:
-		o.retry = true
-		o.unknown = cl.write
+		o.Retry = true
+		o.Unknown = cl.write
 	case status < 300:
 		// A 2xx whose body could not be decoded, or success:false. For a write
 		// the change may have been made (so it is checked before a re-send); a
 		// read of a REST envelope that could not be decoded is tried again (a
 		// success:false is an answer, not a garbled one).
-		o.unknown = cl.write
-		o.retry = !cl.raw && isAPI && len(ae.Errors) == 0
+		o.Unknown = cl.write
+		o.Retry = !cl.raw && isAPI && len(ae.Errors) == 0
 	}
 	// x-should-retry overrides the status, as in Cloudflare's SDK.
 	switch strings.ToLower(res.Header.Get("x-should-retry")) {
 	case "true":
-		o.retry = true
+		o.Retry = true
 	case "false":
-		o.retry = false
+		o.Retry = false
 	}
-	if o.retry {
-		o.wait, o.hasWait = parseRetryAfter(res.Header, c.now())
+	if o.Retry {
+		o.Wait, o.HasWait = retry.After(res.Header, c.now())
 	}
 	return o
 }
@@ -547,48 +450,5 @@ func (c *Client) decodeRaw(cl *call, res *http.Response, body []byte) error {
 	return nil
 }
 
-// parseRetryAfter returns the delay a response asks for: Retry-After-Ms
-// (float milliseconds) first, then Retry-After (float seconds or an HTTP
-// date, relative to now). Negative delays become 0.
-func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
-			return floatDuration(f, time.Millisecond), true
-		}
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) {
-			return floatDuration(f, time.Second), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0), true
-		}
-	}
-	return 0, false
-}
-
-// floatDuration converts f units to a Duration without overflow, clamping
-// negatives to 0 and huge values to a day (longer than any budget).
-func floatDuration(f float64, unit time.Duration) time.Duration {
-	const ceiling = 24 * time.Hour
-	d := f * float64(unit)
-	switch {
-	case d <= 0:
-		return 0
-	case d >= float64(ceiling):
-		return ceiling
-	}
-	return time.Duration(d)
-}
-
 // roundDuration makes durations readable in messages.
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d >= 10*time.Second:
-		return d.Round(time.Second)
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond)
-	default:
-		return d.Round(time.Millisecond)
-	}
-}
+func roundDuration(d time.Duration) time.Duration { return retry.Round(d) }

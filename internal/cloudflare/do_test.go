@@ -84,9 +84,9 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	c := &Client{rand: func() float64 { return 0 }}
 	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
 	for n, w := range want {
-		assert.Equal(t, w, c.backoff(n), "retry %d", n)
+		assert.Equal(t, w, c.policy().Backoff.Delay(n), "retry %d", n)
 	}
-	assert.Equal(t, 10*time.Second, c.backoff(70), "no overflow for large n")
+	assert.Equal(t, 10*time.Second, c.policy().Backoff.Delay(70), "no overflow for large n")
 }
 
 func TestRetriedStatuses(t *testing.T) {

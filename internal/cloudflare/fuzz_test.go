@@ -4,31 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/workers-deploy/workers-deploy/internal/loopback"
 )
-
-func FuzzParseRetryAfter(f *testing.F) {
-	f.Add("", "3")
-	f.Add("1500.5", "")
-	f.Add("", "Fri, 01 May 2026 12:00:04 GMT")
-	f.Add("NaN", "Inf")
-	f.Add("-1e308", "1e308")
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, ms, secs string) {
-		h := http.Header{}
-		h.Set("Retry-After-Ms", ms)
-		h.Set("Retry-After", secs)
-		d, ok := parseRetryAfter(h, now)
-		if d < 0 {
-			t.Fatalf("negative delay %s for %q/%q", d, ms, secs)
-		}
-		if !ok && d != 0 {
-			t.Fatalf("delay %s without a header", d)
-		}
-	})
-}
 
 func FuzzDecodeResponse(f *testing.F) {
 	f.Add(200, `{"success":true,"errors":[],"messages":[],"result":{"id":"x","number":1}}`)
