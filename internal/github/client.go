@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/workers-deploy/workers-deploy/internal/loopback"
+	"github.com/workers-deploy/workers-deploy/internal/retry"
 
 	gh "github.com/google/go-github/v62/github"
 )
@@ -26,7 +27,7 @@ type Client struct {
 
 type options struct {
 	httpClient *http.Client
-	retry      retryPolicy
+	retry      retry.Policy
 	userAgent  string
 }
 
@@ -40,7 +41,7 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 // WithSleep replaces the wait between retries (tests pass one that records
 // the durations and returns at once).
 func WithSleep(sleep func(context.Context, time.Duration) error) Option {
-	return func(o *options) { o.retry.sleep = sleep }
+	return func(o *options) { o.retry.Sleep = sleep }
 }
 
 // WithUserAgent sets the User-Agent header.

@@ -11,32 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/workers-deploy/workers-deploy/internal/retry"
 )
 
-// retryPolicy decides how transient failures are retried.
-type retryPolicy struct {
-	// attempts is the most tries of one request.
-	attempts int
-	// base is the first backoff; it doubles up to maxBackoff.
-	base, maxBackoff time.Duration
-	// budget bounds the total waiting per request: reporting must not hold a
-	// finished job for long (the deploy result stands either way).
-	budget time.Duration
-	sleep  func(context.Context, time.Duration) error
-}
-
-func defaultRetryPolicy() retryPolicy {
-	return retryPolicy{attempts: 5, base: 500 * time.Millisecond, maxBackoff: 8 * time.Second, budget: 30 * time.Second, sleep: sleepCtx}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
+// defaultRetryPolicy is how the client retries, through the retry core: at
+// most 5 attempts, a backoff of 500ms doubling up to 8s, and a budget of 30s
+// of waiting per request: reporting must not hold a finished job for long
+// (the deploy result stands either way).
+func defaultRetryPolicy() retry.Policy {
+	return retry.Policy{
+		MaxAttempts: 5,
+		Budget:      30 * time.Second,
+		WaitsOnly:   true,
+		Backoff:     retry.Backoff{Base: 500 * time.Millisecond, Cap: 8 * time.Second},
+		Sleep:       retry.Sleep,
 	}
 }
 
@@ -64,7 +53,7 @@ const rateLimitedHeader = "X-Workers-Deploy-Rate-Limited"
 // rejections before any processing: those are re-sent as they are.
 type retryTransport struct {
 	next   http.RoundTripper
-	policy retryPolicy
+	policy retry.Policy
 }
 
 // outcomeCheck looks for the result of a create whose outcome is unknown.
@@ -121,22 +110,30 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // roundTrip sends req with retries; check is the create's outcomeCheck.
+// The retry core decides when to retry and looks before a re-send; this
+// classifies GitHub's answers and turns the core's result into an answer.
 func (t *retryTransport) roundTrip(req *http.Request, create bool, check outcomeCheck) (*http.Response, error) {
-	p := t.policy
 	ctx := req.Context()
-	var waited time.Duration
-	backoff := p.base
-	for attempt := 1; ; attempt++ {
+	var (
+		resp    *http.Response // the last answer
+		err     error          // the last transport error (or ErrBadAnswer)
+		limited bool           // the last answer is a rate limit
+		n       int
+	)
+	attempt := func(context.Context, time.Time) retry.Outcome {
+		n++
+		resp, err, limited = nil, nil, false
 		r := req
-		if attempt > 1 && req.Body != nil && req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
+		if n > 1 && req.Body != nil && req.GetBody != nil {
+			body, berr := req.GetBody()
+			if berr != nil {
+				err = berr
+				return retry.Outcome{Err: berr}
 			}
 			r = req.Clone(ctx)
 			r.Body = body
 		}
-		resp, err := t.next.RoundTrip(r)
+		resp, err = t.next.RoundTrip(r)
 		if err == nil {
 			if berr := checkAnswer(req.Method, resp); berr != nil {
 				// Cut off, not JSON, or without the id: like a broken
@@ -144,84 +141,70 @@ func (t *retryTransport) roundTrip(req *http.Request, create bool, check outcome
 				resp, err = nil, berr
 			}
 		}
-		wait, retry, limited, unknown := backoff, false, false, false
 		switch {
 		case err != nil:
-			retry = ctx.Err() == nil
-			unknown = create
+			return retry.Outcome{Err: err, Retry: true, Unknown: create}
 		case resp.StatusCode >= 500:
 			// A 5xx may come after the write was applied (a proxy timing
-			// out, a crash after the commit).
-			retry, unknown = true, create
-			if ra, ok := retryAfter(resp); ok {
-				wait = max(wait, ra)
-			}
+			// out, a crash after the commit). Retry-After lengthens the
+			// backoff, never shortens it.
+			o := retry.Outcome{Err: failure(resp, nil), Retry: true, Unknown: create, Floor: true}
+			o.Wait, o.HasWait = retry.After(resp.Header, time.Now())
+			return o
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
-			var ok bool
-			if wait, ok = rateLimitWait(resp); ok {
-				retry, limited = true, true
+			if wait, ok := rateLimitWait(resp); ok {
+				limited = true
+				return retry.Outcome{Err: failure(resp, nil), Retry: true, Wait: wait, HasWait: true}
 			}
 		}
-		if unknown && check == nil {
-			retry = false // nothing can tell whether it was applied: never re-sent
-		}
-		if !retry || attempt >= p.attempts || waited+wait > p.budget {
-			if limited {
-				// Tells wrap that this 403 is a rate limit, not a permission.
-				resp.Header.Set(rateLimitedHeader, "true")
-			}
-			if !unknown {
-				return resp, err
-			}
-			return t.lastLook(ctx, check, resp, err)
-		}
-		if resp != nil {
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			resp.Body.Close()
-		}
-		if serr := p.sleep(ctx, wait); serr != nil {
-			if unknown {
-				return nil, fmt.Errorf("%w (not re-sent: %w): %w", ErrUnknownOutcome, serr, failure(resp, err))
-			}
-			return nil, serr
-		}
-		waited += wait
-		backoff = min(backoff*2, p.maxBackoff)
-		if unknown {
-			// Look before re-sending.
-			applied, cerr := check(ctx)
-			switch {
-			case cerr != nil:
-				return nil, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, cerr, failure(resp, err))
-			case applied:
-				return nil, errApplied
-			}
-		}
+		return retry.Outcome{} // an answer to pass on as it is
 	}
-}
-
-// lastLook ends a create whose last attempt left its outcome unknown: with a
-// check (and time left) it looks one last time, else it says the outcome is
-// unknown. A 5xx answer is returned as it is unless the look found the result.
-func (t *retryTransport) lastLook(ctx context.Context, check outcomeCheck, resp *http.Response, err error) (*http.Response, error) {
-	if check == nil || ctx.Err() != nil {
-		if err == nil {
-			return resp, nil
-		}
-		why := "nothing can check it"
-		if ctx.Err() != nil {
-			why = ctx.Err().Error()
-		}
-		return nil, fmt.Errorf("%w (not re-sent: %s): %w", ErrUnknownOutcome, why, err)
+	call := retry.Call{
+		Attempt: attempt,
+		Check:   check,
+		OnRetry: func(retry.Outcome, int, int, time.Duration) {
+			if resp != nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+				resp.Body.Close()
+			}
+		},
 	}
-	applied, cerr := check(ctx)
+	r := t.policy.Run(ctx, call)
+	o := r.Last
+	switch r.Stop {
+	case retry.Succeeded:
+		return resp, nil
+	case retry.Canceled:
+		if err == nil && (!o.Unknown || check != nil) {
+			// A retryable answer: the wait before the retry ends at once.
+			return sleepFailed(o, ctx.Err())
+		}
+		return unlooked(ctx, o, resp, err)
+	case retry.NoCheck:
+		return unlooked(ctx, o, resp, err)
+	case retry.SleepFailed:
+		return sleepFailed(o, r.Err)
+	case retry.CheckFailed:
+		return nil, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, r.Err, o.Err)
+	case retry.Applied:
+		return nil, errApplied
+	}
+	// The core stopped retrying: not retryable, out of attempts or budget.
+	if limited {
+		// Tells wrap that this 403 is a rate limit, not a permission.
+		resp.Header.Set(rateLimitedHeader, "true")
+	}
 	switch {
-	case cerr != nil:
+	case !o.Unknown:
+		return resp, err
+	case !r.Looked:
+		return unlooked(ctx, o, resp, err)
+	case r.LookErr != nil:
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return nil, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, cerr, failure(resp, err))
-	case applied:
+		return nil, fmt.Errorf("%w (could not check whether it was: %v): %w", ErrUnknownOutcome, r.LookErr, o.Err)
+	case r.Applied:
 		if resp != nil {
 			resp.Body.Close()
 		}
@@ -229,6 +212,28 @@ func (t *retryTransport) lastLook(ctx context.Context, check outcomeCheck, resp 
 	}
 	// Looked: not applied, so the failure is just what it says.
 	return resp, err
+}
+
+// sleepFailed ends a call whose wait before a retry was cut short by serr.
+func sleepFailed(o retry.Outcome, serr error) (*http.Response, error) {
+	if o.Unknown {
+		return nil, fmt.Errorf("%w (not re-sent: %w): %w", ErrUnknownOutcome, serr, o.Err)
+	}
+	return nil, serr
+}
+
+// unlooked ends a call whose last attempt was not looked up: nothing can
+// check it, or the caller gave up. A 5xx answer is returned as it is; a
+// create that failed otherwise has an unknown outcome.
+func unlooked(ctx context.Context, o retry.Outcome, resp *http.Response, err error) (*http.Response, error) {
+	if !o.Unknown || err == nil {
+		return resp, err
+	}
+	why := "nothing can check it"
+	if ctx.Err() != nil {
+		why = ctx.Err().Error()
+	}
+	return nil, fmt.Errorf("%w (not re-sent: %s): %w", ErrUnknownOutcome, why, err)
 }
 
 // failure describes a failed attempt: its network error or its HTTP status.
@@ -334,7 +339,7 @@ func (b *nonEmptyBody) Read(p []byte) (int, error) {
 // rateLimitWait says whether a 403/429 is a rate limit and how long to wait.
 // A 403 that is none of these is a permission problem: never retried.
 func rateLimitWait(resp *http.Response) (time.Duration, bool) {
-	if ra, ok := retryAfter(resp); ok {
+	if ra, ok := retry.After(resp.Header, time.Now()); ok {
 		return ra, true
 	}
 	if resp.Header.Get("X-Ratelimit-Remaining") == "0" {
@@ -352,22 +357,6 @@ func rateLimitWait(resp *http.Response) (time.Duration, bool) {
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		return secondaryMinWait, true
-	}
-	return 0, false
-}
-
-// retryAfter reads Retry-After in seconds (GitHub never sends the date form;
-// it is accepted anyway).
-func retryAfter(resp *http.Response) (time.Duration, bool) {
-	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 && s < 1<<20 {
-		return time.Duration(s) * time.Second, true
-	}
-	if at, err := http.ParseTime(v); err == nil {
-		return max(time.Until(at), 0), true
 	}
 	return 0, false
 }
