@@ -5,7 +5,8 @@
 // It is written on net/http and encoding/json only, so that the action binary
 // stays small; Cloudflare's Go SDK is used in tests elsewhere, never here.
 //
-// Every call goes through one retry helper with a total time budget. Reads are
+// Every call goes through the retry core (internal/retry, docs/retries.md)
+// with a total time budget; this package classifies the answers. Reads are
 // retried plainly. Writes whose outcome is unknown after a failure (a dropped
 // connection after the request was sent, an attempt timeout, a 5xx) are never
 // re-sent blindly: the client first looks for the effect of the earlier attempt

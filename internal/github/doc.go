@@ -3,7 +3,8 @@
 // identity, and GitHub Deployments with their statuses. It hides go-github
 // (v62) behind domain verbs that return this package's own structs, retries
 // transient failures (5xx, secondary rate limits, network errors) in a
-// time-bounded RoundTripper, and turns API failures into *APIError values that callers
+// RoundTripper that classifies answers for the retry core (internal/retry,
+// docs/retries.md), and turns API failures into *APIError values that callers
 // branch on (permission problems versus everything else).
 //
 // Creates (a comment, a deployment) are never re-sent blindly after a failure
