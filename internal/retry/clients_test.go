@@ -16,23 +16,21 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/github"
 )
 
-// sleeps records the waits of a client without waiting.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return nil
-}
-
-func (s *sleeps) got() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
+// recordSleeps returns a sleep that records its waits without waiting, and
+// a function that returns them.
+func recordSleeps() (func(context.Context, time.Duration) error, func() []time.Duration) {
+	var mu sync.Mutex
+	var waits []time.Duration
+	return func(_ context.Context, d time.Duration) error {
+			mu.Lock()
+			waits = append(waits, d)
+			mu.Unlock()
+			return nil
+		}, func() []time.Duration {
+			mu.Lock()
+			defer mu.Unlock()
+			return waits
+		}
 }
 
 // TestClientsHonourRetryAfterAlike sends one rate-limited read through each
@@ -83,24 +81,24 @@ func TestClientsHonourRetryAfterAlike(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 
-			cfSleeps := &sleeps{}
+			cfSleep, cfSleeps := recordSleeps()
 			cf, err := cloudflare.New(srv.URL+"/client/v4", "token", "acc",
-				cloudflare.WithHTTPClient(srv.Client()), cloudflare.WithSleep(cfSleeps.sleep),
+				cloudflare.WithHTTPClient(srv.Client()), cloudflare.WithSleep(cfSleep),
 				cloudflare.WithRand(func() float64 { return 0.5 }))
 			require.NoError(t, err)
 			sub, err := cf.AccountSubdomain(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, "sub", sub)
 
-			ghSleeps := &sleeps{}
-			gh, err := github.New(srv.URL+"/api/v3", "token", github.WithHTTPClient(srv.Client()), github.WithSleep(ghSleeps.sleep))
+			ghSleep, ghSleeps := recordSleeps()
+			gh, err := github.New(srv.URL+"/api/v3", "token", github.WithHTTPClient(srv.Client()), github.WithSleep(ghSleep))
 			require.NoError(t, err)
 			login, err := gh.Viewer(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, "octocat", login)
 
-			assert.Equal(t, []time.Duration{tc.want}, cfSleeps.got(), "Cloudflare client")
-			assert.Equal(t, []time.Duration{tc.want}, ghSleeps.got(), "GitHub client")
+			assert.Equal(t, []time.Duration{tc.want}, cfSleeps(), "Cloudflare client")
+			assert.Equal(t, []time.Duration{tc.want}, ghSleeps(), "GitHub client")
 		})
 	}
 }
