@@ -91,7 +91,7 @@ type Backoff struct {
 // Delay returns the delay before retry n (0-based).
 func (b Backoff) Delay(n int) time.Duration {
 	d := b.Base
-	for i := 0; i < n && d < b.Cap; i++ {
+	for i := 0; i < n && d > 0 && d < b.Cap; i++ {
 		d *= 2
 	}
 	d = min(d, b.Cap)

@@ -86,6 +86,7 @@ func TestBackoffDelay(t *testing.T) {
 	}
 	assert.Equal(t, 10*time.Second, b.Delay(math.MaxInt), "no overflow for a large n")
 	assert.Equal(t, 500*time.Millisecond, b.Delay(-1), "a negative n is the first retry")
+	assert.Equal(t, time.Duration(0), Backoff{Cap: time.Second}.Delay(math.MaxInt), "a zero base returns at once")
 
 	jitter := []struct {
 		name   string
