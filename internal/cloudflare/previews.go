@@ -282,33 +282,28 @@ func (c *Client) FindPreviewDeploymentByTag(ctx context.Context, worker, preview
 	if tag == "" {
 		return nil, errors.New("failed to find preview deployment: the tag is empty")
 	}
-	prevFirst := ""
-	for page := 1; page <= maxVersionPages; page++ {
-		ds, info, err := c.listPreviewDeployments(ctx, worker, preview, page, previewDeploymentsPerPage)
-		if IsNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("failed to find deployment of preview %q with tag %q: %w", preview, tag, err)
-		}
-		if len(ds) == 0 || ds[0].ID == prevFirst {
-			return nil, nil
-		}
-		for i := range ds {
-			if ds[i].Tag() == tag {
-				return &ds[i], nil
+	var found *PreviewDeployment
+	err := walkPages(previewDeploymentsPerPage,
+		func(page int) ([]PreviewDeployment, resultInfo, error) {
+			return c.listPreviewDeployments(ctx, worker, preview, page, previewDeploymentsPerPage)
+		},
+		func(d *PreviewDeployment) string { return d.ID },
+		func(ds []PreviewDeployment) bool {
+			for i := range ds {
+				if ds[i].Tag() == tag {
+					found = &ds[i]
+					return true
+				}
 			}
-		}
-		prevFirst = ds[0].ID
-		perPage := previewDeploymentsPerPage
-		if info.PerPage > 0 {
-			perPage = info.PerPage
-		}
-		if len(ds) < perPage || (info.TotalPages > 0 && page >= info.TotalPages) {
-			return nil, nil
-		}
+			return false
+		})
+	if IsNotFound(err) {
+		return nil, nil // no such Preview
 	}
-	return nil, fmt.Errorf("failed to find deployment of preview %q with tag %q: stopped after %d pages", preview, tag, maxVersionPages)
+	if err != nil {
+		return nil, fmt.Errorf("failed to find deployment of preview %q with tag %q: %w", preview, tag, err)
+	}
+	return found, nil
 }
 
 // CreatePreviewDeployment deploys code and configuration to a Preview. The

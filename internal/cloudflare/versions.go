@@ -29,8 +29,6 @@ const (
 	// is undocumented; the client also copes with a server that returns fewer
 	// per page than asked (it trusts result_info.per_page when present).
 	versionsPerPage = 100
-	// maxVersionPages stops FindVersionByTag on a server that ignores page.
-	maxVersionPages = 200
 )
 
 // Annotations are the annotations of a version or deployment. Values that are
@@ -258,38 +256,25 @@ func (c *Client) FindVersionsByTag(ctx context.Context, worker, tag string) (*Ta
 		return nil, errors.New("failed to find version: the tag is empty")
 	}
 	out := &TagLookup{}
-	prevFirst := ""
-	for page := 1; page <= maxVersionPages; page++ {
-		vs, info, err := c.listVersions(ctx, worker, page, versionsPerPage)
-		if err != nil {
-			return nil, fmt.Errorf("failed to find version of worker %q with tag %q: %w", worker, tag, err)
-		}
-		if len(vs) == 0 || vs[0].ID == prevFirst {
-			// An empty page ends the list (as in the SDK's auto-pager); the same
-			// first entry twice means the server ignores page.
-			return out, nil
-		}
-		out.Seen = append(out.Seen, vs...)
-		for i := range vs {
-			out.Highest = max(out.Highest, vs[i].Number)
-			if vs[i].Tag() == tag {
-				out.Versions = append(out.Versions, vs[i])
+	err := walkPages(versionsPerPage,
+		func(page int) ([]Version, resultInfo, error) { return c.listVersions(ctx, worker, page, versionsPerPage) },
+		func(v *Version) string { return v.ID },
+		func(vs []Version) bool {
+			out.Seen = append(out.Seen, vs...)
+			for i := range vs {
+				out.Highest = max(out.Highest, vs[i].Number)
+				if vs[i].Tag() == tag {
+					out.Versions = append(out.Versions, vs[i])
+				}
 			}
-		}
-		if len(out.Versions) > 0 {
-			slices.SortStableFunc(out.Versions, func(a, b Version) int { return cmp.Compare(a.Number, b.Number) })
-			return out, nil
-		}
-		prevFirst = vs[0].ID
-		perPage := versionsPerPage
-		if info.PerPage > 0 {
-			perPage = info.PerPage // the server may cap the page size
-		}
-		if len(vs) < perPage || (info.TotalPages > 0 && page >= info.TotalPages) {
-			return out, nil
-		}
+			// Every match on the page holding the first one (concurrent runs).
+			return len(out.Versions) > 0
+		})
+	if err != nil {
+		return nil, fmt.Errorf("failed to find version of worker %q with tag %q: %w", worker, tag, err)
 	}
-	return nil, fmt.Errorf("failed to find version of worker %q with tag %q: stopped after %d pages of versions", worker, tag, maxVersionPages)
+	slices.SortStableFunc(out.Versions, func(a, b Version) int { return cmp.Compare(a.Number, b.Number) })
+	return out, nil
 }
 
 // GetVersion returns one version. versionID is a full UUID, a prefix of at
