@@ -257,7 +257,9 @@ func (c *Client) FindVersionsByTag(ctx context.Context, worker, tag string) (*Ta
 	}
 	out := &TagLookup{}
 	err := walkPages(versionsPerPage,
-		func(page int) ([]Version, resultInfo, error) { return c.listVersions(ctx, worker, page, versionsPerPage) },
+		func(page int) ([]Version, resultInfo, error) {
+			return c.listVersions(ctx, worker, page, versionsPerPage)
+		},
 		func(v *Version) string { return v.ID },
 		func(vs []Version) bool {
 			out.Seen = append(out.Seen, vs...)

@@ -621,29 +621,7 @@ func mergePatch(target, patch any) any {
 // resolvePreviewDeployment resolves {deployment_id}: "latest", a UUID, or a unique prefix of at
 // least 8 characters.
 func resolvePreviewDeployment(p *preview, ref string) (*previewDeployment, *reply) {
-	id := strings.ToLower(ref)
-	if id == "latest" {
-		if len(p.deployments) == 0 {
-			return nil, previewDeploymentNotFound(ref)
-		}
-		return p.deployments[len(p.deployments)-1], nil
-	}
-	if len(id) < 8 {
-		return nil, previewDeploymentNotFound(ref)
-	}
-	var found *previewDeployment
-	for _, d := range p.deployments {
-		if strings.HasPrefix(d.id, id) {
-			if found != nil {
-				return nil, validationError("Deployment ID prefix %q matches more than one deployment; use more characters", ref)
-			}
-			found = d
-		}
-	}
-	if found == nil {
-		return nil, previewDeploymentNotFound(ref)
-	}
-	return found, nil
+	return resolveByID(p.deployments, func(d *previewDeployment) string { return d.id }, ref, "Deployment", previewDeploymentNotFound)
 }
 
 // listPreviewDeployments is GET …/deployments, newest first (inferred), paged.

@@ -109,39 +109,48 @@ func truncateUTF8(s string, n int) string {
 // resolveVersion resolves {version_id}: "latest" (the most recently created version), a full
 // UUID, or a unique prefix of at least 8 characters (docs/cloudflare-api.md §1, §11.2).
 func resolveVersion(w *worker, ref string) (*version, *reply) {
-	id := strings.ToLower(ref)
-	if id == "latest" {
-		if len(w.versions) == 0 {
-			return nil, versionNotFound(ref)
+	return resolveByID(w.versions, func(v *version) string { return v.id }, ref, "Version", versionNotFound)
+}
+
+// resolveByID resolves an ID reference the way Cloudflare resolves version and deployment
+// IDs: "latest" (the last of items, which are oldest first), a full UUID, or a unique prefix
+// of at least 8 characters. kind names the resource in the error of an ambiguous prefix.
+func resolveByID[T any](items []T, id func(T) string, ref, kind string, notFound func(string) *reply) (T, *reply) {
+	var zero T
+	want := strings.ToLower(ref)
+	if want == "latest" {
+		if len(items) == 0 {
+			return zero, notFound(ref)
 		}
-		return w.versions[len(w.versions)-1], nil
+		return items[len(items)-1], nil
 	}
-	if uuidRe.MatchString(id) {
-		for _, v := range w.versions {
-			if v.id == id {
-				return v, nil
+	if uuidRe.MatchString(want) {
+		for _, it := range items {
+			if id(it) == want {
+				return it, nil
 			}
 		}
-		return nil, versionNotFound(ref)
+		return zero, notFound(ref)
 	}
-	if len(id) < 8 {
-		return nil, versionNotFound(ref)
+	if len(want) < 8 {
+		return zero, notFound(ref)
 	}
-	var found *version
-	for _, v := range w.versions {
-		if strings.HasPrefix(v.id, id) {
-			if found != nil {
-				// An ambiguous prefix is undocumented; a 400 says "be more specific" better
-				// than a 404 would (inferred).
-				return nil, validationError("Version ID prefix %q matches more than one version; use more characters", ref)
-			}
-			found = v
+	var found T
+	n := 0
+	for _, it := range items {
+		if strings.HasPrefix(id(it), want) {
+			found, n = it, n+1
 		}
 	}
-	if found == nil {
-		return nil, versionNotFound(ref)
+	switch n {
+	case 0:
+		return zero, notFound(ref)
+	case 1:
+		return found, nil
 	}
-	return found, nil
+	// An ambiguous prefix is undocumented; a 400 says "be more specific" better than a
+	// 404 would (inferred).
+	return zero, validationError("%s ID prefix %q matches more than one %s; use more characters", kind, ref, strings.ToLower(kind))
 }
 
 // liveVersion is the version an inherit binding without version_id copies from: the one

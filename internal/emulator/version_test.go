@@ -596,3 +596,40 @@ func TestCreateVersion_assetsTokenNotEchoed(t *testing.T) {
 	body["assets"] = map[string]any{"jwt": "t", "config": "spa"}
 	e.do(http.MethodPost, acctPath+"/workers/workers/site/versions", body).failed(t, 400, 10021)
 }
+
+// TestResolveByID: the one resolver of version and preview deployment IDs.
+func TestResolveByID(t *testing.T) {
+	t.Parallel()
+	ids := []string{
+		"aaaaaaaa-0000-4000-8000-000000000001",
+		"aaaaaaaa-1111-4000-8000-000000000002",
+		"bbbbbbbb-0000-4000-8000-000000000003",
+	}
+	notFound := func(ref string) *reply { return validationError("not found %s", ref) }
+	cases := []struct {
+		ref, want string
+		fails     bool
+	}{
+		{ref: "latest", want: ids[2]},
+		{ref: "LATEST", want: ids[2]},
+		{ref: ids[1], want: ids[1]},
+		{ref: strings.ToUpper(ids[0]), want: ids[0]},
+		{ref: "bbbbbbbb", want: ids[2]},
+		{ref: "aaaaaaaa-1", want: ids[1]},
+		{ref: "aaaaaaaa", fails: true}, // ambiguous
+		{ref: "bbbbbbb", fails: true},  // shorter than 8
+		{ref: "cccccccc", fails: true},
+		{ref: "cccccccc-0000-4000-8000-000000000009", fails: true},
+	}
+	for _, tc := range cases {
+		got, rep := resolveByID(ids, func(s string) string { return s }, tc.ref, "Version", notFound)
+		if tc.fails {
+			assert.NotNil(t, rep, tc.ref)
+			continue
+		}
+		assert.Nil(t, rep, tc.ref)
+		assert.Equal(t, tc.want, got, tc.ref)
+	}
+	_, rep := resolveByID(nil, func(s string) string { return s }, "latest", "Version", notFound)
+	assert.NotNil(t, rep, "latest of none")
+}
