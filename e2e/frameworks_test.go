@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,32 +18,7 @@ import (
 func frameworkWorkspace(t *testing.T, name string) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("..", "testdata", "frameworks", name)
-	require.DirExists(t, src)
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.Create(target)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			return err
-		}
-		return out.Close()
-	})
-	require.NoError(t, err)
+	copyDir(t, filepath.Join("..", "testdata", "frameworks", name), dst)
 	return dst
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,12 +288,22 @@ func parseOutputs(t testing.TB, path string) map[string]string {
 func workspace(t *testing.T, fixture string) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("..", "testdata", "workers", fixture)
+	copyDir(t, filepath.Join("..", "testdata", "workers", fixture), dst)
+	return dst
+}
+
+// copyDir copies the tree src into dst, leaving out folders named in skip.
+func copyDir(t *testing.T, src, dst string, skip ...string) {
+	t.Helper()
+	require.DirExists(t, src)
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && rel != "." && slices.Contains(skip, d.Name()) {
+			return filepath.SkipDir
+		}
 		target := filepath.Join(dst, rel)
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
@@ -307,12 +318,12 @@ func workspace(t *testing.T, fixture string) string {
 			return err
 		}
 		if _, err := io.Copy(out, in); err != nil {
+			out.Close()
 			return err
 		}
 		return out.Close()
 	})
 	require.NoError(t, err)
-	return dst
 }
 
 // pushJob is a push event on the fixture against cf.
