@@ -88,11 +88,28 @@ func (c *Client) GetPreviewDeployment(ctx context.Context, worker, preview, id s
 		q = url.Values{"include": {"modules"}}
 	}
 	var d PreviewDeployment
-	err := c.do(ctx, &call{method: http.MethodGet, path: c.previewPath(worker, preview, "deployments", id), query: q, out: &d})
+	err := c.do(ctx, &call{method: http.MethodGet, path: c.previewPath(worker, preview, "deployments", id), query: q, out: &d, valid: d.lacks})
 	if err != nil {
 		return nil, fmt.Errorf("failed to get deployment %q of preview %q of worker %q: %w", id, preview, worker, err)
 	}
 	return &d, nil
+}
+
+// lacks names what a usable answer must carry and this one does not ("" when
+// complete): a 2xx answer without it is an unknown outcome, resolved by reading.
+func (d *PreviewDeployment) lacks() string {
+	if d.ID == "" {
+		return "the preview deployment's id"
+	}
+	return ""
+}
+
+// lacks is PreviewDeployment.lacks for a Preview.
+func (p *Preview) lacks() string {
+	if p.ID == "" || p.Name == "" {
+		return "the Preview's id or name"
+	}
+	return ""
 }
 
 // Tag returns the deployment's workers/tag annotation.
@@ -150,7 +167,7 @@ func (c *Client) GetPreview(ctx context.Context, worker, preview string) (*Previ
 		return nil, errors.New("failed to get preview: the worker or preview name is empty")
 	}
 	var p Preview
-	err := c.do(ctx, &call{method: http.MethodGet, path: c.previewPath(worker, preview), out: &p})
+	err := c.do(ctx, &call{method: http.MethodGet, path: c.previewPath(worker, preview), out: &p, valid: p.lacks})
 	if err != nil {
 		return nil, fmt.Errorf("failed to get preview %q of worker %q: %w", preview, worker, err)
 	}
@@ -203,6 +220,7 @@ func (c *Client) CreatePreview(ctx context.Context, worker string, in PreviewInp
 		path:   c.previewPath(worker),
 		body:   jsonBody(raw),
 		out:    &p,
+		valid:  p.lacks,
 		write:  true,
 		check:  lookup,
 	})
@@ -338,6 +356,7 @@ func (c *Client) CreatePreviewDeployment(ctx context.Context, worker, preview st
 		path:   c.previewPath(worker, preview, "deployments"),
 		body:   &versionBody{meta: meta, modules: in.Modules},
 		out:    &d,
+		valid:  d.lacks,
 		write:  true,
 	}
 	if tag := in.Annotations[AnnotationTag]; tag != "" {

@@ -95,3 +95,31 @@ func TestFindPreviewDeploymentByTagPages(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, got)
 }
+
+// TestPreviewEmptyAnswers: a 2xx answer without the fields the action needs
+// (an empty result) to a Preview read or create is an unknown outcome, resolved
+// by reading: the run gets the real Preview and deployment, and nothing is
+// created twice.
+func TestPreviewEmptyAnswers(t *testing.T) {
+	const previews = "/accounts/*/workers/workers/*/previews"
+	c, emu := previewClient(t,
+		emulator.Fault{Method: "POST", Path: previews, Times: 1, Kind: emulator.FaultEmpty},
+		emulator.Fault{Method: "GET", Path: previews + "/*", Times: 1, Kind: emulator.FaultEmpty},
+		emulator.Fault{Method: "POST", Path: previews + "/*/deployments", Times: 1, Kind: emulator.FaultEmpty},
+	)
+	p, err := c.CreatePreview(t.Context(), "shop", cloudflare.PreviewInput{Name: "pr-1"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, p.ID)
+	assert.Equal(t, "pr-1", p.Name)
+	got, err := c.GetPreview(t.Context(), "shop", "pr-1")
+	require.NoError(t, err)
+	assert.Equal(t, p.ID, got.ID)
+	d, err := c.CreatePreviewDeployment(t.Context(), "shop", "pr-1", previewInput("sha-1"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, d.ID)
+	assert.Equal(t, "sha-1", d.Tag())
+	states := emu.Previews("shop")
+	require.Len(t, states, 1)
+	require.Len(t, states[0].Deployments, 1)
+	assert.Equal(t, states[0].Deployments[0].ID, d.ID)
+}
