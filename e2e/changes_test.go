@@ -167,7 +167,7 @@ func TestChangeSummaryPreviewsMode(t *testing.T) {
 
 	r, reqs = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", shaB, ""), map[string]string{"comment": "true"})
 	require.Equal(t, 0, r.Code, r.Stdout)
-	assert.LessOrEqual(t, len(reqs), maxPreviewRequests+previewChangeReads, "a commit with production live: %v", describe(reqs))
+	assert.LessOrEqual(t, len(reqs), maxPreviewRequests, "a commit with production live: %v", describe(reqs))
 	t.Logf("requests, previews mode with production live: %d: %v", len(reqs), describe(reqs))
 	comments := gh.commentsOf(prNumber)
 	require.Len(t, comments, 1, "the sticky comment is edited in place")

@@ -17,11 +17,6 @@ import (
 // previews mode (BENCHMARKS.md).
 const maxPreviewRequests = 5
 
-// previewChangeReads are the reads the change summary adds in previews mode
-// when production is live: the deployment list and the production version
-// (docs/change-summary.md). Without production they cost nothing.
-const previewChangeReads = 2
-
 const previewSecret = "preview-s3cret-VALUE-42"
 
 // previewsConfig has production vars and a KV binding at the top level and its own vars in
@@ -300,4 +295,197 @@ func TestPreviewsKeepSecrets(t *testing.T) {
 	assert.Equal(t, "secret_text", bs["API_KEY"]["type"], "carried from the Preview's latest deployment")
 	assert.Equal(t, previewSecret, bs["API_KEY"]["text"])
 	assert.Empty(t, cf.Versions("shop"))
+}
+
+// inOrder lists the requests as "METHOD path" in the order they were made, the account
+// prefix cut.
+func inOrder(reqs []emulator.RequestRecord) []string {
+	out := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		p := r.Path
+		if i := strings.Index(p, "/workers/"); i >= 0 {
+			p = p[i:]
+		}
+		out = append(out, r.Method+" "+p)
+	}
+	return out
+}
+
+// TestPreviewsRequestBudget: every pull-request commit in previews mode stays within 5
+// Cloudflare requests, with the change summary against production included: a new
+// Worker, a new pull request against a live production, a later commit, and a rerun.
+// The exact sequences are pinned so that a new request shows up here.
+func TestPreviewsRequestBudget(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	shaA, shaB, shaC := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	// want is called after the run: the paths hold IDs the run made.
+	run := func(name, payload string, in map[string]string, budget int, want func() []string) *run {
+		t.Helper()
+		r, reqs := previewRun(t, cf, gh, ws, payload, in)
+		require.Equal(t, 0, r.Code, "%s: %s", name, r.Stdout)
+		got := inOrder(reqs)
+		t.Logf("requests, %s: %d: %v", name, len(got), got)
+		assert.LessOrEqual(t, len(got), budget, name)
+		assert.Equal(t, want(), got, name)
+		return r
+	}
+
+	// The Worker does not exist: the Preview's create says so, the Worker is created.
+	r := run("new Worker", prPayload(t, "pull_request.00.opened.json", shaA, ""), nil, maxPreviewRequests, func() []string {
+		return []string{
+			"GET /workers/workers/shop/previews/pr-2",
+			"POST /workers/workers/shop/previews",
+			"POST /workers/workers",
+			"POST /workers/workers/shop/previews",
+			"POST /workers/workers/shop/previews/" + cf.Previews("shop")[0].ID + "/deployments",
+		}
+	})
+	assert.Equal(t, cf.Workers()[0].ID, r.Outputs["worker-id"], "a Worker the run created has its ID")
+	assert.Equal(t, "shop", r.Outputs["worker-name"])
+
+	deployProduction(t, cf, ws)
+	liveID := cf.Versions("shop")[0].ID
+
+	// A new pull request against a live production: the summary reads production.
+	r = run("new pull request, production live", prPayload(t, "pull_request.00.opened.json", shaA, ""), map[string]string{"preview-name": "pr-77"}, maxPreviewRequests, func() []string {
+		return []string{
+			"GET /workers/workers/shop/previews/pr-77",
+			"POST /workers/workers/shop/previews",
+			"POST /workers/workers/shop/previews/" + previewID(cf, "pr-77") + "/deployments",
+			"GET /workers/scripts/shop/deployments",
+			"GET /workers/workers/shop/versions/" + liveID,
+		}
+	})
+	assert.Equal(t, liveID, parseRecord(t, r.Outputs["result"]).Changes.ProductionVersionID)
+	assert.Empty(t, r.Outputs["worker-id"], "previews mode does not read the Worker")
+	assert.Equal(t, "shop", r.Outputs["worker-name"])
+
+	// A later commit of the first pull request.
+	r = run("later commit, production live", prPayload(t, "pull_request.22.synchronize.json", shaB, ""), nil, maxPreviewRequests, func() []string {
+		return []string{
+			"GET /workers/workers/shop/previews/pr-2",
+			"GET /workers/workers/shop/previews/" + previewID(cf, "pr-2") + "/deployments",
+			"POST /workers/workers/shop/previews/" + previewID(cf, "pr-2") + "/deployments",
+			"GET /workers/scripts/shop/deployments",
+			"GET /workers/workers/shop/versions/" + liveID,
+		}
+	})
+	assert.Contains(t, changeSummary(t, r.Summary), "Compared with version `")
+
+	// A rerun of that commit: the POST becomes a read of the latest deployment.
+	last := cf.Previews("shop")
+	var latest string
+	for _, p := range last {
+		if p.Name == "pr-2" {
+			latest = p.Deployments[len(p.Deployments)-1].ID
+		}
+	}
+	r = run("rerun, production live", prPayload(t, "pull_request.22.synchronize.json", shaB, ""), nil, maxPreviewRequests, func() []string {
+		return []string{
+			"GET /workers/workers/shop/previews/pr-2",
+			"GET /workers/workers/shop/previews/" + previewID(cf, "pr-2") + "/deployments",
+			"GET /workers/workers/shop/previews/" + previewID(cf, "pr-2") + "/deployments/" + latest,
+			"GET /workers/scripts/shop/deployments",
+			"GET /workers/workers/shop/versions/" + liveID,
+		}
+	})
+	assert.Equal(t, latest, r.Outputs["preview-deployment-id"])
+
+	// The Worker given by its ID: it is read for its name (the production deployments
+	// endpoint takes only names), one request over the budget (BENCHMARKS.md).
+	r = run("Worker by ID, later commit", prPayload(t, "pull_request.22.synchronize.json", shaC, ""), map[string]string{"worker": cf.Workers()[0].ID}, maxPreviewRequests+1, func() []string {
+		return []string{
+			"GET /workers/workers/" + cf.Workers()[0].ID,
+			"GET /workers/workers/shop/previews/pr-2",
+			"GET /workers/workers/shop/previews/" + previewID(cf, "pr-2") + "/deployments",
+			"POST /workers/workers/shop/previews/" + previewID(cf, "pr-2") + "/deployments",
+			"GET /workers/scripts/shop/deployments",
+			"GET /workers/workers/" + cf.Workers()[0].ID + "/versions/" + liveID,
+		}
+	})
+	assert.Equal(t, cf.Workers()[0].ID, r.Outputs["worker-id"])
+}
+
+// previewID is the ID of the Preview called name of the Worker shop.
+func previewID(cf *cloudflare, name string) string {
+	for _, p := range cf.Previews("shop") {
+		if p.Name == name {
+			return p.ID
+		}
+	}
+	return "(no Preview " + name + ")"
+}
+
+// TestPreviewsWorkerNotRead: in previews mode the Worker is addressed by name and read only
+// when creating the Preview fails, to tell a missing Worker from another refusal.
+func TestPreviewsWorkerNotRead(t *testing.T) {
+	t.Parallel()
+	const previewsPath = "/accounts/*/workers/workers/*/previews"
+	for _, tc := range []struct {
+		name       string
+		existing   bool              // the Worker is there before the run
+		fault      *emulator.Fault   // on the Preview's create
+		inputs     map[string]string // on top of previewRun's
+		wantCode   int
+		wantErr    string // in the log when wantCode != 0
+		wantCalls  []string
+		wantWorker bool // the Worker exists after the run
+	}{
+		{
+			name: "missing Worker, create-worker false", inputs: map[string]string{"create-worker": "false"},
+			wantCode: 1, wantErr: "`create-worker` is false",
+			wantCalls: []string{"GET /workers/workers/shop/previews/pr-2", "POST /workers/workers/shop/previews"},
+		},
+		{
+			name: "create refused (403), Worker there: the refusal is the error", existing: true,
+			fault:    &emulator.Fault{Method: "POST", Path: previewsPath, Times: 1, Kind: emulator.FaultStatus, Status: 403},
+			wantCode: 1, wantErr: "failed to create Preview \"pr-2\" of Worker shop", wantWorker: true,
+			wantCalls: []string{"GET /workers/workers/shop/previews/pr-2", "POST /workers/workers/shop/previews", "GET /workers/workers/shop"},
+		},
+		{
+			name:  "create refused (400), Worker missing: it is created and the create sent again",
+			fault: &emulator.Fault{Method: "POST", Path: previewsPath, Times: 1, Kind: emulator.FaultStatus, Status: 400},
+			wantCalls: []string{"GET /workers/workers/shop/previews/pr-2", "POST /workers/workers/shop/previews", "GET /workers/workers/shop",
+				"POST /workers/workers", "POST /workers/workers/shop/previews", "POST /workers/workers/shop/previews/*/deployments"},
+			wantWorker: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cf := newCloudflare(t)
+			gh := newFakeGitHub(t)
+			ws := workspace(t, "esm-multi")
+			write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+			if tc.existing {
+				j := pushJob(t, cf, ws, map[string]string{"tag": "base"})
+				require.Equal(t, 0, j.exec(t, ctxFor(t)).Code)
+			}
+			if tc.fault != nil {
+				cf.InjectFault(*tc.fault)
+			}
+			r, reqs := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), tc.inputs)
+			require.Equal(t, tc.wantCode, r.Code, r.Stdout)
+			if tc.wantErr != "" {
+				assert.Contains(t, r.Stdout, tc.wantErr)
+			}
+			got := inOrder(reqs)
+			for i, g := range got { // the deployment's path holds the new Preview's ID
+				if strings.HasSuffix(g, "/deployments") && strings.HasPrefix(g, "POST /workers/workers/shop/previews/") {
+					got[i] = "POST /workers/workers/shop/previews/*/deployments"
+				}
+			}
+			assert.Equal(t, tc.wantCalls, got)
+			assert.Equal(t, tc.wantWorker, len(cf.Workers()) == 1)
+			if tc.wantCode == 0 {
+				require.Len(t, cf.Previews("shop"), 1)
+				assert.Len(t, cf.Previews("shop")[0].Deployments, 1)
+				assert.Equal(t, cf.Workers()[0].ID, r.Outputs["worker-id"])
+			}
+			assert.Empty(t, cf.Deployments("shop"), "no production deployment")
+		})
+	}
 }

@@ -224,7 +224,7 @@ func changesFor(ctx context.Context, api API, st *settings, w *worker, res *Resu
 	if w.created || (!w.deployed && !(st.live != nil && st.live.prodDone)) {
 		return &Changes{NoProduction: true}
 	}
-	live, err := st.live.production(ctx, api, w.Name, w.ID, "the change summary")
+	live, err := st.live.production(ctx, api, w.Name, w.ref(), "the change summary")
 	if err != nil {
 		log.Warningf("change summary left out: %v", err)
 		return &Changes{Unavailable: "production could not be read (see the log)"}

@@ -188,36 +188,9 @@ func runPreview(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, de
 	if !ok {
 		return errors.New("the Cloudflare client does not support Worker Previews")
 	}
-	w, err := resolveWorkerFor(ctx, deps.API, cfg, st, deps.Log)
+	w, p, earlier, err := previewFor(ctx, api, cfg, st, deps, res, name)
 	if err != nil {
 		return err
-	}
-	res.WorkerID, res.WorkerName, res.WorkerCreated, res.WorkerExists = w.ID, w.Name, w.created, true
-	if len(w.Name) > maxPreviewWorkerName {
-		return &inputs.Error{Input: "worker", Err: fmt.Errorf("Worker name %q is %d characters; a Worker with Previews may have at most %d (Cloudflare's limit)", w.Name, len(w.Name), maxPreviewWorkerName)}
-	}
-
-	p, err := api.GetPreview(ctx, w.Name, name)
-	var earlier []cloudflare.PreviewDeployment
-	switch {
-	case cloudflare.IsNotFound(err):
-		in := cloudflare.PreviewInput{Name: name}
-		if pv := st.previews; pv != nil {
-			in.Tags, in.Logpush, in.Observability, in.TailConsumers = pv.Worker.Tags, pv.Worker.Logpush, pv.Worker.Observability, pv.TailConsumers
-		}
-		if p, err = api.CreatePreview(ctx, w.Name, in); err != nil {
-			return fmt.Errorf("failed to create Preview %q of Worker %s: %w", name, w.Name, err)
-		}
-		res.Preview.Created = true
-		deps.Log.Infof("Created Preview %q of %s", name, w.Name)
-	case err != nil:
-		return fmt.Errorf("failed to look up Preview %q of Worker %s: %w", name, w.Name, err)
-	default:
-		if p.DeployedOn != nil {
-			if earlier, err = api.ListPreviewDeployments(ctx, w.Name, p.ID, 1, earlierDeployments); err != nil {
-				return fmt.Errorf("failed to list the deployments of Preview %q: %w", name, err)
-			}
-		}
 	}
 	res.Preview.ID = p.ID
 	if len(p.URLs) > 0 {
@@ -258,6 +231,85 @@ func runPreview(ctx context.Context, cfg *inputs.Config, ev *ghevent.Context, de
 		res.Changes = changesFor(ctx, deps.API, st, w, res, deps.Log)
 	}
 	return nil
+}
+
+// previewFor finds the Preview name (creating it, and the Worker, when
+// missing) and, when it has been deployed, the first page of its deployments.
+//
+// The Preview endpoints take the Worker's name, so a Worker given by name is
+// not read (docs/previews.md, "Requests"): a missing Preview is created
+// straight away, and only when that create answers that the Worker is
+// missing is the Worker looked up or created. w.ID is then empty unless the
+// run created the Worker.
+func previewFor(ctx context.Context, api PreviewAPI, cfg *inputs.Config, st *settings, deps Deps, res *Result, name string) (*worker, *cloudflare.Preview, []cloudflare.PreviewDeployment, error) {
+	var w *worker
+	if inputs.IsWorkerID(st.worker) {
+		// The name is needed for the deployments endpoints and the limit.
+		var err error
+		if w, err = resolveWorkerFor(ctx, deps.API, cfg, st, deps.Log); err != nil {
+			return nil, nil, nil, err
+		}
+		if len(w.Name) > maxPreviewWorkerName {
+			return nil, nil, nil, &inputs.Error{Input: "worker", Err: fmt.Errorf("Worker name %q is %d characters; a Worker with Previews may have at most %d (Cloudflare's limit)", w.Name, len(w.Name), maxPreviewWorkerName)}
+		}
+	} else {
+		w = &worker{Name: st.worker, deployed: true}
+	}
+	setWorker := func() {
+		res.WorkerID, res.WorkerName, res.WorkerCreated, res.WorkerExists = w.ID, w.Name, w.created, true
+	}
+	setWorker()
+
+	p, err := api.GetPreview(ctx, w.Name, name)
+	switch {
+	case err == nil:
+		if p.DeployedOn == nil {
+			return w, p, nil, nil
+		}
+		earlier, err := api.ListPreviewDeployments(ctx, w.Name, p.ID, 1, earlierDeployments)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("failed to list the deployments of Preview %q: %w", name, err)
+		}
+		return w, p, earlier, nil
+	case !cloudflare.IsNotFound(err):
+		return nil, nil, nil, fmt.Errorf("failed to look up Preview %q of Worker %s: %w", name, w.Name, err)
+	}
+
+	in := cloudflare.PreviewInput{Name: name}
+	if pv := st.previews; pv != nil {
+		in.Tags, in.Logpush, in.Observability, in.TailConsumers = pv.Worker.Tags, pv.Worker.Logpush, pv.Worker.Observability, pv.TailConsumers
+	}
+	p, err = api.CreatePreview(ctx, w.Name, in)
+	if err != nil && w.ID == "" {
+		// The Worker was not read: find out whether it is missing (a 404 on
+		// the create says so; any other refusal is checked by reading it).
+		found, lerr := workerOrCreate(ctx, deps.API, cfg, st, deps.Log, cloudflare.IsNotFound(err))
+		if lerr != nil {
+			return nil, nil, nil, lerr
+		}
+		if found.created {
+			w = found
+			setWorker()
+			p, err = api.CreatePreview(ctx, w.Name, in)
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("failed to create Preview %q of Worker %s: %w", name, w.Name, err)
+	}
+	res.Preview.Created = true
+	deps.Log.Infof("Created Preview %q of %s", name, w.Name)
+	return w, p, nil, nil
+}
+
+// workerOrCreate is called when creating a Preview of a Worker that was
+// addressed by name and not read has failed. missing says the API answered
+// that the Worker does not exist; otherwise the Worker is read to tell.
+// It returns the Worker, created when it was missing and that is allowed.
+func workerOrCreate(ctx context.Context, api API, cfg *inputs.Config, st *settings, log Logger, missing bool) (*worker, error) {
+	if missing {
+		return createMissingWorker(ctx, api, cfg, st, log)
+	}
+	return resolveWorkerFor(ctx, api, cfg, st, log)
 }
 
 // previewDeploymentFor reuses the Preview's latest deployment when it holds

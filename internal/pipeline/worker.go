@@ -11,10 +11,21 @@ import (
 )
 
 type worker struct {
+	// ID is empty when the Worker was addressed by name and not read
+	// (previews mode).
 	ID, Name string
 	created  bool
-	// deployed is false when the Worker has never been deployed.
+	// deployed is false when the Worker has never been deployed; true also
+	// when that is not known.
 	deployed bool
+}
+
+// ref is how API paths that take an ID or a name address the Worker.
+func (w *worker) ref() string {
+	if w.ID != "" {
+		return w.ID
+	}
+	return w.Name
 }
 
 // resolveWorkerFor finds the Worker st names (by name or ID) and creates it
@@ -36,6 +47,13 @@ func resolveWorkerFor(ctx context.Context, api API, cfg *inputs.Config, st *sett
 	if !cloudflare.IsNotFound(err) {
 		return nil, fmt.Errorf("failed to look up Worker %q: %w", nameOrID, err)
 	}
+	return createMissingWorker(ctx, api, cfg, st, log)
+}
+
+// createMissingWorker creates the Worker st names, known to be missing, when
+// allowed: a name (not an ID) and `create-worker`.
+func createMissingWorker(ctx context.Context, api API, cfg *inputs.Config, st *settings, log Logger) (*worker, error) {
+	nameOrID := st.worker
 	if inputs.IsWorkerID(nameOrID) {
 		return nil, &inputs.Error{Input: "worker", Err: fmt.Errorf("%w: no Worker has ID %s in this account; check `worker` and `account-id`", ErrWorkerNotFound, nameOrID)}
 	}
