@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bundling from source: workers-deploy's in-process esbuild vs wrangler 4.85.0's
-# `wrangler deploy --dry-run --outdir`, on the projects in bench/bundle/projects, side by side in
+# `wrangler deploy --dry-run --outdir`, on the projects testdata/real/{durable-object,hono-ts,node-ts}, side by side in
 # one hyperfine session per project (RUNS runs each after 1 warm-up, medians compared).
 # Before timing, each project is bundled by both tools and checked: the same set of modules
 # (wrangler's --outdir minus its README.md and source map), and the same answers to the
@@ -32,7 +32,7 @@ flags() { sed -n 's/^compatibility_flags = \[\(.*\)\]/\1/p' wrangler.toml | tr -
 durable() { sed -n 's/^class_name = "\(.*\)"/\1/p' wrangler.toml | head -1; }
 
 printf '| project | modules (both) | same answers in workerd | workers-deploy dry run (median) | wrangler deploy --dry-run --outdir (median) | faster |\n|---|---|---|---|---|---|\n' > "$work/table"
-for src in "$root"/bench/bundle/projects/*/; do
+for src in "$root"/testdata/real/{durable-object,hono-ts,node-ts}/; do
   p=$(basename "$src")
   cp -r "$src" "$work/$p"
   ln -s "$wr/node_modules" "$work/$p/node_modules"

@@ -56,8 +56,13 @@ type realBuild struct {
 	worker string   // the Worker name in its wrangler configuration
 	build  []string // the build command; nil when the project deploys from source
 	want   realOutcome
-	// marker is a text the page at / contains (realStarts).
+	// marker is a text the page at path (default /) contains (realStarts).
 	marker string
+	path   string
+	exact  bool // the body is marker, not only contains it
+	// sameModules: the uploaded module set must equal wrangler's dry run's (otherwise the
+	// difference is only logged: unbundled framework output is uploaded as it is).
+	sameModules bool
 	// advice matches the error a refused run prints (realRefused).
 	advice *regexp.Regexp
 	// knownIssue, when set, says why the page of the unbundled upload lacks the marker
@@ -79,6 +84,12 @@ var realBuilds = []realBuild{
 	{dir: "react-router", worker: "react-router-app", build: []string{"npx", "react-router", "build"}, want: realStarts, marker: "Hello from Cloudflare"},
 	{dir: "sveltekit", worker: "sveltekit-app", build: []string{"npx", "vite", "build"}, want: realStarts, marker: "Welcome to SvelteKit", advice: regexp.MustCompile(`(?i)bundl`)},
 	{dir: "nextjs", worker: "nextjs-app", build: []string{"npx", "opennextjs-cloudflare", "build"}, want: realStarts, marker: "Next.js on Workers", advice: regexp.MustCompile(`(?i)bundl`)},
+	// Workers with no build of their own, bundled from source (also measured by
+	// bench/bundle-vs-wrangler.sh): a Hono app importing a .wasm and a .txt file, Node.js
+	// built-ins under nodejs_compat with unenv's polyfills, a Durable Object class.
+	{dir: "hono-ts", worker: "bench-hono-ts", want: realStarts, path: "/add/2/40", marker: `{"sum":42}`, sameModules: true},
+	{dir: "node-ts", worker: "bench-node-ts", want: realStarts, marker: `"digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824","seen":"emitted"`, sameModules: true},
+	{dir: "durable-object", worker: "bench-durable-object", want: realStarts, marker: "1", exact: true, sameModules: true},
 }
 
 // TestRealBuilds builds each framework's starter from its lockfile, runs the action on it with
@@ -144,7 +155,7 @@ func TestRealBuilds(t *testing.T) {
 			versions := cf.Versions(rb.worker)
 			if len(versions) > 0 {
 				v := versions[len(versions)-1]
-				compareWithWrangler(t, v.Modules, wranglerOut)
+				compareWithWrangler(t, v.Modules, wranglerOut, rb.sameModules)
 			}
 			if keep != "" {
 				dst := filepath.Join(keep, rb.dir)
@@ -169,14 +180,18 @@ func TestRealBuilds(t *testing.T) {
 				dir := filepath.Join(t.TempDir(), "stored")
 				dumpVersion(t, cf, rb.worker, dir)
 				var res startResult
-				timed(t, "workerd start and GET /", func() { res = startInWorkerd(t, starter, dir, npmEnv) })
+				timed(t, "workerd start and GET /", func() { res = startInWorkerd(t, starter, dir, rb.path, npmEnv) })
 				for _, w := range res.Warnings {
 					t.Logf("miniflare: %s", w)
 				}
 				require.True(t, res.Started, "%s: the emulator accepted the version but workerd cannot start it:\n%s", rb.dir, res.Error)
 				assert.Equal(t, 200, res.Status, "%s: GET / in workerd; body:\n%s\nerror: %s", rb.dir, res.Body, res.Error)
 				if rb.knownIssue == "" {
-					assert.Contains(t, res.Body, rb.marker, "%s: GET / in workerd", rb.dir)
+					if rb.exact {
+						assert.Equal(t, rb.marker, res.Body, "%s: GET %s in workerd", rb.dir, rb.path)
+					} else {
+						assert.Contains(t, res.Body, rb.marker, "%s: GET %s in workerd", rb.dir, rb.path)
+					}
 					return
 				}
 				if strings.Contains(res.Body, rb.marker) {
@@ -190,7 +205,7 @@ func TestRealBuilds(t *testing.T) {
 				require.Zero(t, rb2.Code, "%s with bundle: true must deploy; errors: %q", rb.dir, rb2.errorTexts())
 				dir2 := filepath.Join(t.TempDir(), "stored-bundled")
 				dumpVersion(t, cf, rb.worker, dir2)
-				timed(t, "workerd start and GET / (bundle: true)", func() { res = startInWorkerd(t, starter, dir2, npmEnv) })
+				timed(t, "workerd start and GET / (bundle: true)", func() { res = startInWorkerd(t, starter, dir2, rb.path, npmEnv) })
 				require.True(t, res.Started, "%s with bundle: true: workerd cannot start it:\n%s", rb.dir, res.Error)
 				assert.Equal(t, 200, res.Status, "%s with bundle: true: GET /; body:\n%s", rb.dir, res.Body)
 				assert.Contains(t, res.Body, rb.marker, "%s with bundle: true: GET / in workerd", rb.dir)
@@ -209,9 +224,12 @@ type startResult struct {
 }
 
 // startInWorkerd runs start.mjs on a dumped version and decodes its result line.
-func startInWorkerd(t *testing.T, starter, dir string, env []string) startResult {
+func startInWorkerd(t *testing.T, starter, dir, path string, env []string) startResult {
 	t.Helper()
-	out := runIn(t, starter, env, 2*time.Minute, "node", "start.mjs", dir, "/")
+	if path == "" {
+		path = "/"
+	}
+	out := runIn(t, starter, env, 2*time.Minute, "node", "start.mjs", dir, path)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var res startResult
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &res), "start.mjs output:\n%s", out)
@@ -265,7 +283,7 @@ func dumpVersion(t *testing.T, cf *cloudflare, worker, dir string) {
 // and the _headers/_redirects asset rules aside. Bundling
 // makes most sets differ by design (wrangler bundles Astro's and Nuxt's output into one
 // file), so this reports and does not fail.
-func compareWithWrangler(t *testing.T, stored []emulator.ModuleState, wranglerOut string) {
+func compareWithWrangler(t *testing.T, stored []emulator.ModuleState, wranglerOut string, must bool) {
 	t.Helper()
 	var ours, theirs []string
 	for _, m := range stored {
@@ -304,7 +322,11 @@ func compareWithWrangler(t *testing.T, stored []emulator.ModuleState, wranglerOu
 		t.Logf("wrangler parity: the same %d modules as wrangler's dry run", len(ours))
 		return
 	}
-	t.Logf("wrangler parity: %d modules uploaded, wrangler's dry run has %d; only ours: %s; only wrangler's: %s",
+	report := t.Logf
+	if must {
+		report = t.Errorf
+	}
+	report("wrangler parity: %d modules uploaded, wrangler's dry run has %d; only ours: %s; only wrangler's: %s",
 		len(ours), len(theirs), abbreviate(onlyOurs), abbreviate(onlyTheirs))
 }
 
