@@ -102,6 +102,12 @@ type Bundle struct {
 	// Warnings are problems that do not stop the run: dynamic imports of modules that
 	// are not uploaded, module rules ignored.
 	Warnings []string
+	// ProcessTypeTag lists the JavaScript modules, reachable from the main module through
+	// its imports (static ones and import() of a literal path), whose source holds
+	// "[object process]": the Node.js detection that tests `process`'s type tag. It stays
+	// empty when a reachable module already assigns globalThis.process (a bundle that
+	// brings its own polyfill, as wrangler's output does). Sorted.
+	ProcessTypeTag []string
 }
 
 // ExtraModule is a file uploaded as a text module under a fixed name.
@@ -290,6 +296,7 @@ func Collect(ctx context.Context, opts Options) (*Bundle, error) {
 	if err := c.checkImports(b, plan); err != nil {
 		return nil, err
 	}
+	b.ProcessTypeTag = c.processDetection(b)
 	b.Digest = ContentDigest(b.MainModule, b.DigestEntries())
 	return b, nil
 }
@@ -331,6 +338,9 @@ type collector struct {
 	hasEntryDir bool
 	// imports are the specifiers found in each JavaScript module, by module name.
 	imports map[string][]Import
+	// tagsProcess and setsProcess are the JavaScript modules whose source holds the
+	// process type tag, and an assignment to globalThis.process (see processDetection).
+	tagsProcess, setsProcess map[string]bool
 	jsBuf   bytes.Buffer
 }
 
@@ -918,6 +928,7 @@ func (c *collector) hashAndScan(open func(string) (io.ReadCloser, error), m *Mod
 		}
 		c.imports[m.Name] = imps
 	}
+	c.noteProcess(m.Name, data)
 	return int64(len(data)), nil
 }
 

@@ -42,7 +42,7 @@ func (s *state) setupV2(b api.PluginBuild) {
 		r := b.Resolve(spec, api.ResolveOptions{Kind: api.ResolveJSImportStatement, ResolveDir: s.opts.ProjectDir, PluginData: skipAlias})
 		return r.Path, len(r.Errors) == 0 && r.Path != ""
 	}
-	hasPreset := installed(s.opts.ProjectDir, "@cloudflare/unenv-preset") && installed(s.opts.ProjectDir, "unenv")
+	hasPreset := UnenvPresetInstalled(s.opts.ProjectDir)
 
 	names := make([]string, 0, len(nodeBuiltins)+len(npmShims))
 	for _, n := range nodeBuiltins {

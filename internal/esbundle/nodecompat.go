@@ -129,10 +129,7 @@ func newNodeEnv(date string, flags []string) nodeEnv {
 		env.native["_http_server"] = true
 	}
 	// node:process v2 needs workerd's fixes for iterable bodies.
-	iterable := (date >= "2026-02-19" || has("fetch_iterable_type_support")) && !has("no_fetch_iterable_type_support") &&
-		(date >= "2026-01-15" || has("fetch_iterable_type_support_override_adjustment")) &&
-		!has("no_fetch_iterable_type_support_override_adjustment")
-	if iterable && (has("enable_nodejs_process_v2") || date >= "2025-09-15") && !has("disable_nodejs_process_v2") {
+	if iterableBodies(date, flags) && processV2(date, flags) {
 		env.native["process"] = true
 	}
 	hybrid := map[string]bool{}
@@ -157,6 +154,37 @@ func newNodeEnv(date string, flags []string) nodeEnv {
 		}
 	}
 	return env
+}
+
+// processV2 reports workerd's own `process` ("process v2": a global whose type tag is
+// "[object process]"), on from compatibility date 2025-09-15 under v2 mode.
+func processV2(date string, flags []string) bool {
+	return (slices.Contains(flags, "enable_nodejs_process_v2") || date >= "2025-09-15") && !slices.Contains(flags, "disable_nodejs_process_v2")
+}
+
+// iterableBodies reports workerd's support for async-iterable Response bodies
+// (fetch_iterable_type_support, default from 2026-02-19, with its adjustment from 2026-01-15);
+// without it such a body is sent as the text of its toString().
+func iterableBodies(date string, flags []string) bool {
+	has := func(f string) bool { return slices.Contains(flags, f) }
+	return (date >= "2026-02-19" || has("fetch_iterable_type_support")) && !has("no_fetch_iterable_type_support") &&
+		(date >= "2026-01-15" || has("fetch_iterable_type_support_override_adjustment")) &&
+		!has("no_fetch_iterable_type_support_override_adjustment")
+}
+
+// NativeProcessReplaced reports whether workerd gives the Worker its own `process` (Node.js
+// compatibility v2 with process v2) while a bundle built as wrangler builds it swaps that global
+// for @cloudflare/unenv-preset's polyfill, because the preset keeps workerd's `process` only
+// where workerd also reads async-iterable bodies. Code that tells Node.js by `process`'s type
+// tag then sees Node.js unbundled but not bundled (docs/bundling.md).
+func NativeProcessReplaced(date string, flags []string) bool {
+	return nodeCompatMode(date, flags) == NodeCompatV2 && processV2(date, flags) && !newNodeEnv(date, flags).native["process"]
+}
+
+// UnenvPresetInstalled reports whether @cloudflare/unenv-preset and unenv resolve from dir
+// (its node_modules or those above it): only then does a bundle get unenv's polyfills.
+func UnenvPresetInstalled(dir string) bool {
+	return installed(dir, "@cloudflare/unenv-preset") && installed(dir, "unenv")
 }
 
 // unenvAlias is unenv's own polyfill for a built-in workerd lacks.

@@ -58,7 +58,9 @@ func bundleRoot(cfg *inputs.Config, st *settings) string {
 // `modules`: a source entry (.ts, .tsx, .jsx, .mts, .cts) is bundled; a built entry is
 // collected by the upload model, and bundled instead when the collection finds that it needs
 // it (a static import of a package, or of a file outside the uploaded folder, found by the
-// import scanner through the files that would be uploaded). `true` always bundles the entry
+// import scanner through the files that would be uploaded), or that code reachable from the
+// entry tells Node.js by `process`'s type tag where workerd's own `process` would pass that
+// test and wrangler's bundle would not (processPlan). `true` always bundles the entry
 // (globs, if any, only add modules). `false` never bundles; the collection's error then says
 // how to let the action bundle.
 func gather(ctx context.Context, cfg *inputs.Config, st *settings) (*bundle.Bundle, *Bundled, error) {
@@ -103,6 +105,18 @@ func gather(ctx context.Context, cfg *inputs.Config, st *settings) (*bundle.Bund
 	if err != nil {
 		return nil, nil, err
 	}
+	if plan.reason == "" && b.MainModule != "" && len(b.ProcessTypeTag) > 0 && esbundle.NativeProcessReplaced(st.compatDate, st.compatFl) {
+		var warning string
+		plan, warning = processPlan(cfg, st, b)
+		if warning != "" {
+			b.Warnings = append(b.Warnings, warning)
+		}
+		if plan.reason != "" {
+			if b, err = extrasOnly(st); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	if plan.reason == "" {
 		return b, nil, nil
 	}
@@ -111,6 +125,34 @@ func gather(ctx context.Context, cfg *inputs.Config, st *settings) (*bundle.Bund
 		return nil, nil, err
 	}
 	return b, bd, nil
+}
+
+// processPlan decides for a built entry whose uploaded code tells Node.js by `process`'s type
+// tag while workerd would give it its own `process` and wrangler's bundle the unenv polyfill
+// (esbundle.NativeProcessReplaced): with `bundle: auto` and no `modules`, the entry is bundled
+// as wrangler would, so the code sees the polyfill; otherwise, or when the project has no
+// @cloudflare/unenv-preset to take the polyfill from (a bundle would then keep workerd's
+// `process` and change nothing), the upload stays as it is and the warning says what to do
+// (docs/bundling.md).
+func processPlan(cfg *inputs.Config, st *settings, b *bundle.Bundle) (bundlePlan, string) {
+	mod := b.ProcessTypeTag[0]
+	if n := len(b.ProcessTypeTag) - 1; n > 0 {
+		mod = fmt.Sprintf("%s (and %d more)", mod, n)
+	}
+	what := fmt.Sprintf("module %q tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` (compatibility date %s, nodejs_compat) passes that test", mod, st.compatDate)
+	const flag = "or add the compatibility flag disable_nodejs_process_v2 so workerd's `process` is not taken for Node.js's"
+	switch {
+	case cfg.Modules != "":
+		return bundlePlan{}, fmt.Sprintf("%s where wrangler's bundle gives it unenv's polyfill: the code may take Node.js-only paths (Astro then answers \"[object Object]\"). Bundle it as wrangler does: set `bundle: true`, or remove input `modules`; %s", what, flag)
+	case cfg.Bundle == inputs.BundleNever:
+		return bundlePlan{}, fmt.Sprintf("%s where wrangler's bundle gives it unenv's polyfill: the code may take Node.js-only paths (Astro then answers \"[object Object]\"). Bundle it as wrangler does: remove `bundle: false` or set `bundle: true`; %s", what, flag)
+	case !esbundle.UnenvPresetInstalled(bundleRoot(cfg, st)):
+		return bundlePlan{}, fmt.Sprintf("%s: the code may take Node.js-only paths (Astro then answers \"[object Object]\"). Wrangler's bundle would give it unenv's polyfill, but @cloudflare/unenv-preset and unenv are not installed in the project, so the action uploads it unbundled: install them before this step (npm ci with wrangler among the devDependencies brings them, or npm install -D @cloudflare/unenv-preset unenv), %s", what, flag)
+	}
+	return bundlePlan{
+		entry:  b.EntryPath,
+		reason: fmt.Sprintf("%s; wrangler's bundle gives it unenv's polyfill instead", what),
+	}, ""
 }
 
 func isFile(p string) bool {
