@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -267,4 +268,74 @@ func TestFrameworkSvelteKitAfterTheAdvisedStepDeploys(t *testing.T) {
 	assert.Equal(t, "_worker.js", v.MainModule)
 	assert.Equal(t, map[string]string{"_worker.js": "application/javascript+module", "_headers": "text/plain"}, moduleTypes(v))
 	assert.Equal(t, []string{"/_app/immutable/chunks/B2mEZFzM.js", "/_app/immutable/entry/start.D7GBfxz6.js", "/_app/version.json", "/favicon.svg"}, assetPaths(v))
+}
+
+// An Astro-shaped build whose runtime tells Node.js by `process`'s type tag, at a compatibility
+// date where workerd gives the Worker its own `process` (nodejs_compat, 2025-11-30): with only
+// natural inputs the action bundles the built entry as wrangler would, so the code sees unenv's
+// polyfill (from the project's node_modules), and the plan, the log and the record say why.
+// With `bundle: false` it is uploaded as built, with a warning that names the way out.
+func TestFrameworkAstroNodeProcessIsBundled(t *testing.T) {
+	t.Parallel()
+	const why = "because module \"chunks/astro/server_ayzMwmTg.mjs\" tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` (compatibility date 2025-11-30, nodejs_compat) passes that test; wrangler's bundle gives it unenv's polyfill instead"
+
+	t.Run("dry run", func(t *testing.T) {
+		t.Parallel()
+		cf := newCloudflare(t)
+		j := naturalJob(t, cf, frameworkWorkspace(t, "astro-node-process"))
+		j.Inputs["dry-run"] = "true"
+		r := j.exec(t, ctxFor(t))
+		require.Equal(t, 0, r.Code, r.Stdout)
+		assert.Empty(t, cf.writes())
+		assert.Contains(t, r.Stdout, "Bundled dist/_worker.js/index.js with esbuild into index.js "+why)
+		parseRecord(t, r.Outputs["result"])
+		var rec struct {
+			Bundle struct {
+				Bundled *struct {
+					Entry, Reason string
+					Packages      []string
+				} `json:"bundled"`
+			} `json:"bundle"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.Outputs["result"]), &rec))
+		bd := rec.Bundle.Bundled
+		require.NotNil(t, bd, "the record says the entry was bundled")
+		assert.Equal(t, "dist/_worker.js/index.js", bd.Entry)
+		assert.Equal(t, strings.TrimPrefix(why, "because "), bd.Reason)
+		assert.Contains(t, bd.Packages, "@cloudflare/unenv-preset")
+		assert.Contains(t, r.Summary, "Bundled `dist/_worker.js/index.js` into `index.js` with esbuild")
+	})
+
+	t.Run("deploy", func(t *testing.T) {
+		t.Parallel()
+		cf := newCloudflare(t)
+		r, v := deployed(t, cf, frameworkWorkspace(t, "astro-node-process"), "astro-node-app")
+		assert.Contains(t, r.Stdout, why)
+		assert.Equal(t, "index.js", v.MainModule)
+		assert.Equal(t, map[string]string{"index.js": "application/javascript+module"}, moduleTypes(v), "one bundle")
+		assert.Contains(t, string(v.Modules[0].Content), "globalThis.process = process_default", "the bundle installs unenv's process")
+		assert.Equal(t, []string{"/_astro/index.Bx3kQ9.css", "/favicon.svg"}, assetPaths(v))
+	})
+
+	t.Run("bundle false", func(t *testing.T) {
+		t.Parallel()
+		cf := newCloudflare(t)
+		j := naturalJob(t, cf, frameworkWorkspace(t, "astro-node-process"))
+		j.Inputs["bundle"] = "false"
+		r := j.exec(t, ctxFor(t))
+		require.Equal(t, 0, r.Code, r.Stdout)
+		assert.NotContains(t, r.Stdout, "Bundled")
+		versions := cf.Versions("astro-node-app")
+		require.Len(t, versions, 1)
+		assert.Contains(t, moduleTypes(versions[0]), "chunks/astro/server_ayzMwmTg.mjs", "uploaded as built")
+		warned := false
+		for _, l := range strings.Split(r.Stdout, "\n") {
+			if w := unescapeAnnotation(l); strings.HasPrefix(w, "::warning") && strings.Contains(w, "[object process]") {
+				warned = true
+				assert.Contains(t, w, "remove `bundle: false` or set `bundle: true`")
+				assert.Contains(t, w, "disable_nodejs_process_v2")
+			}
+		}
+		assert.True(t, warned, "a warning about process; output:\n%s", r.Stdout)
+	})
 }

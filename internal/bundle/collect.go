@@ -341,7 +341,7 @@ type collector struct {
 	// tagsProcess and setsProcess are the JavaScript modules whose source holds the
 	// process type tag, and an assignment to globalThis.process (see processDetection).
 	tagsProcess, setsProcess map[string]bool
-	jsBuf   bytes.Buffer
+	jsBuf                    bytes.Buffer
 }
 
 // plan is how Collect finds the modules.

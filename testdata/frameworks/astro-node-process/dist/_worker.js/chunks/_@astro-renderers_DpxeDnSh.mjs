@@ -1,0 +1,2 @@
+const renderers = [];
+export { renderers as r };

@@ -1,0 +1,2 @@
+const page = () => import('../chunks/sharp_Dng4Gpec.mjs');
+export { page };
