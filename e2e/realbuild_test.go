@@ -78,8 +78,9 @@ type realBuild struct {
 // with bundle: false).
 var realBuilds = []realBuild{
 	{dir: "hono", worker: "hono-app", want: realStarts, marker: "Hello Hono!", advice: regexp.MustCompile(`(?i)bundl`)},
-	{dir: "astro", worker: "astro-app", build: []string{"npx", "astro", "build"}, want: realStarts, marker: "<h1>Astro</h1>",
-		knownIssue: "Astro 5 takes workerd's own `process` (nodejs_compat, compatibility date 2025-09-15 or later) for Node's and answers with a Node stream, which prints as [object Object]; wrangler bundles the entry and so replaces `process`"},
+	// Astro tells Node.js by `process`'s type tag; bundle: auto bundles its built entry as
+	// wrangler would, so that it sees unenv's polyfill instead of workerd's own `process`.
+	{dir: "astro", worker: "astro-app", build: []string{"npx", "astro", "build"}, want: realStarts, marker: "<h1>Astro</h1>"},
 	{dir: "nuxt", worker: "nuxt-app", build: []string{"npx", "nuxt", "build"}, want: realStarts, marker: "Nuxt on Workers"},
 	{dir: "react-router", worker: "react-router-app", build: []string{"npx", "react-router", "build"}, want: realStarts, marker: "Hello from Cloudflare"},
 	{dir: "sveltekit", worker: "sveltekit-app", build: []string{"npx", "vite", "build"}, want: realStarts, marker: "Welcome to SvelteKit", advice: regexp.MustCompile(`(?i)bundl`)},
