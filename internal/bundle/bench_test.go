@@ -217,3 +217,35 @@ func BenchmarkScanImports(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNoteProcess measures the search for the process type tag and for an assignment to
+// globalThis.process over the same modules as BenchmarkScanImports: it runs beside the import
+// scan on every JavaScript module and must stay as small.
+func BenchmarkNoteProcess(b *testing.B) {
+	dir := b.TempDir()
+	writeLargeBundle(b, dir, 300, 31<<10)
+	bundle, err := Collect(context.Background(), Options{Dir: dir, Patterns: "dist/**"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var srcs [][]byte
+	var total int64
+	for _, m := range bundle.Modules {
+		if m.ContentType == TypeESModule {
+			data, err := os.ReadFile(m.Path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			srcs = append(srcs, data)
+			total += int64(len(data))
+		}
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	c := &collector{}
+	for b.Loop() {
+		for _, src := range srcs {
+			c.noteProcess("m.js", src)
+		}
+	}
+}

@@ -338,10 +338,10 @@ type collector struct {
 	hasEntryDir bool
 	// imports are the specifiers found in each JavaScript module, by module name.
 	imports map[string][]Import
-	// tagsProcess and setsProcess are the JavaScript modules whose source holds the
-	// process type tag, and an assignment to globalThis.process (see processDetection).
-	tagsProcess, setsProcess map[string]bool
-	jsBuf                    bytes.Buffer
+	// tagsProcess are the JavaScript modules whose source holds the process type tag
+	// (see processDetection).
+	tagsProcess map[string]bool
+	jsBuf       bytes.Buffer
 }
 
 // plan is how Collect finds the modules.

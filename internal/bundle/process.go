@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"os"
 	"slices"
 )
 
@@ -11,23 +12,17 @@ import (
 // wrangler bundle installs it does not (docs/bundling.md).
 var processTypeTag = []byte("[object process]")
 
+// globalProcess starts the assignment a bundle with its own `process` polyfill makes.
 var globalProcess = []byte("globalThis.process")
 
-// noteProcess records whether a JavaScript module holds the process type tag, and whether it
-// assigns globalThis.process (as the polyfill wrangler injects into its bundles does). Two
-// byte searches over a file already in memory.
+// noteProcess records whether a JavaScript module holds the process type tag: one byte search
+// over a file already in memory ("[" is rare in code, so it runs at memchr speed).
 func (c *collector) noteProcess(name string, data []byte) {
 	if bytes.Contains(data, processTypeTag) {
 		if c.tagsProcess == nil {
 			c.tagsProcess = map[string]bool{}
 		}
 		c.tagsProcess[name] = true
-	}
-	if assignsGlobalProcess(data) {
-		if c.setsProcess == nil {
-			c.setsProcess = map[string]bool{}
-		}
-		c.setsProcess[name] = true
 	}
 }
 
@@ -52,24 +47,23 @@ func assignsGlobalProcess(data []byte) bool {
 
 // processDetection returns the modules reachable from the main module (through static
 // imports and import() of a literal path that name uploaded modules) that hold the process
-// type tag, sorted; nil when none does, or when a reachable module assigns globalThis.process.
+// type tag, sorted; nil when none does, or when a reachable module assigns globalThis.process
+// (only then are the reachable modules read again, to look for that assignment).
 func (c *collector) processDetection(b *Bundle) []string {
 	if len(c.tagsProcess) == 0 || b.MainModule == "" {
 		return nil
 	}
-	names := make(map[string]bool, len(b.Modules))
+	paths := make(map[string]string, len(b.Modules))
 	for _, m := range b.Modules {
-		names[m.Name] = true
+		if isScanned(m.ContentType) {
+			paths[m.Name] = m.Path
+		}
 	}
 	seen := map[string]bool{b.MainModule: true}
-	queue := []string{b.MainModule}
+	reach := []string{b.MainModule}
 	var found []string
-	for len(queue) > 0 {
-		name := queue[0]
-		queue = queue[1:]
-		if c.setsProcess[name] {
-			return nil
-		}
+	for i := 0; i < len(reach); i++ {
+		name := reach[i]
 		if c.tagsProcess[name] {
 			found = append(found, name)
 		}
@@ -78,11 +72,19 @@ func (c *collector) processDetection(b *Bundle) []string {
 				continue
 			}
 			target, escapes := resolveSpecifier(name, im.Specifier)
-			if escapes || !names[target] || seen[target] {
+			if _, ok := paths[target]; escapes || !ok || seen[target] {
 				continue
 			}
 			seen[target] = true
-			queue = append(queue, target)
+			reach = append(reach, target)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	for _, name := range reach {
+		if data, err := os.ReadFile(paths[name]); err == nil && assignsGlobalProcess(data) {
+			return nil
 		}
 	}
 	slices.Sort(found)
