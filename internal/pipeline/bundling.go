@@ -135,11 +135,11 @@ func gather(ctx context.Context, cfg *inputs.Config, st *settings) (*bundle.Bund
 // `process` and change nothing), the upload stays as it is and the warning says what to do
 // (docs/bundling.md).
 func processPlan(cfg *inputs.Config, st *settings, b *bundle.Bundle) (bundlePlan, string) {
-	mod := b.ProcessTypeTag[0]
+	mod := fmt.Sprintf("%q", b.ProcessTypeTag[0])
 	if n := len(b.ProcessTypeTag) - 1; n > 0 {
-		mod = fmt.Sprintf("%s (and %d more)", mod, n)
+		mod += fmt.Sprintf(" (and %d more)", n)
 	}
-	what := fmt.Sprintf("module %q tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` (compatibility date %s, nodejs_compat) passes that test", mod, st.compatDate)
+	what := fmt.Sprintf("module %s tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` (compatibility date %s, nodejs_compat) passes that test", mod, st.compatDate)
 	const flag = "or add the compatibility flag disable_nodejs_process_v2 so workerd's `process` is not taken for Node.js's"
 	switch {
 	case cfg.Modules != "":

@@ -33,7 +33,7 @@ var unenvPreset = map[string]string{
 // action cannot or may not bundle.
 func TestRunBundlesCodeThatTellsNodeByProcess(t *testing.T) {
 	t.Parallel()
-	const reason = "module %q tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` (compatibility date %s, nodejs_compat) passes that test; wrangler's bundle gives it unenv's polyfill instead"
+	const reason = "module %s tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` (compatibility date %s, nodejs_compat) passes that test; wrangler's bundle gives it unenv's polyfill instead"
 	astro := map[string]string{
 		"dist/index.js":          "import { render } from './chunks/server.mjs';\nexport default { fetch: () => render() };\n",
 		"dist/chunks/server.mjs": isNodeIdiom + "export const render = () => new Response(isNode ? 'node' : 'web');\n",
@@ -50,18 +50,18 @@ func TestRunBundlesCodeThatTellsNodeByProcess(t *testing.T) {
 		warning string // a warning line must contain it; "" for none about process
 	}{
 		{name: "process v2 by date", date: "2025-11-30", flags: `"nodejs_compat"`, preset: true,
-			bundled: fmt.Sprintf(reason, "chunks/server.mjs", "2025-11-30")},
+			bundled: fmt.Sprintf(reason, `"chunks/server.mjs"`, "2025-11-30")},
 		{name: "on the switch date", date: "2025-09-15", flags: `"nodejs_compat"`, preset: true,
-			bundled: fmt.Sprintf(reason, "chunks/server.mjs", "2025-09-15")},
+			bundled: fmt.Sprintf(reason, `"chunks/server.mjs"`, "2025-09-15")},
 		{name: "before process v2", date: "2025-09-14", flags: `"nodejs_compat"`, preset: true},
 		{name: "enable flag before the date", date: "2025-09-01", flags: `"nodejs_compat", "enable_nodejs_process_v2"`, preset: true,
-			bundled: fmt.Sprintf(reason, "chunks/server.mjs", "2025-09-01")},
+			bundled: fmt.Sprintf(reason, `"chunks/server.mjs"`, "2025-09-01")},
 		{name: "disable flag", date: "2025-11-30", flags: `"nodejs_compat", "disable_nodejs_process_v2"`, preset: true},
 		{name: "without nodejs_compat", date: "2025-11-30", flags: ``, preset: true},
 		{name: "workerd reads iterable bodies: wrangler keeps its process too", date: "2026-02-19", flags: `"nodejs_compat"`, preset: true},
 		{name: "iterable bodies by flags: wrangler keeps its process too", date: "2025-11-30", flags: `"nodejs_compat", "fetch_iterable_type_support", "fetch_iterable_type_support_override_adjustment"`, preset: true},
 		{name: "iterable bodies without the adjustment: wrangler still polyfills", date: "2025-11-30", flags: `"nodejs_compat", "fetch_iterable_type_support"`, preset: true,
-			bundled: fmt.Sprintf(reason, "chunks/server.mjs", "2025-11-30")},
+			bundled: fmt.Sprintf(reason, `"chunks/server.mjs"`, "2025-11-30")},
 		{name: "idiom absent", date: "2025-11-30", flags: `"nodejs_compat"`, preset: true,
 			files: map[string]string{"dist/chunks/server.mjs": "export const render = () => new Response('web');\n"}},
 		{name: "idiom only outside the import graph", date: "2025-11-30", flags: `"nodejs_compat"`, preset: true,
@@ -71,7 +71,10 @@ func TestRunBundlesCodeThatTellsNodeByProcess(t *testing.T) {
 				"dist/index.js":        "export default { fetch: async () => (await import('./pages/index.mjs')).render() };\n",
 				"dist/pages/index.mjs": "export { render } from '../chunks/server.mjs';\n",
 			},
-			bundled: fmt.Sprintf(reason, "chunks/server.mjs", "2025-11-30")},
+			bundled: fmt.Sprintf(reason, `"chunks/server.mjs"`, "2025-11-30")},
+		{name: "two modules", date: "2025-11-30", flags: `"nodejs_compat"`, preset: true,
+			files:   map[string]string{"dist/index.js": "import { render } from './chunks/server.mjs';\n" + isNodeIdiom + "export default { fetch: () => render() };\n"},
+			bundled: fmt.Sprintf(reason, `"chunks/server.mjs" (and 1 more)`, "2025-11-30")},
 		{name: "an upload that assigns its own process polyfill (wrangler's output)", date: "2025-11-30", flags: `"nodejs_compat"`, preset: true,
 			files: map[string]string{"dist/index.js": "globalThis.process = { env: {} };\nimport { render } from './chunks/server.mjs';\nexport default { fetch: () => render() };\n"}},
 		{name: "bundle false warns", date: "2025-11-30", flags: `"nodejs_compat"`, preset: true, mode: inputs.BundleNever,
