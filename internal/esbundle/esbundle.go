@@ -157,7 +157,7 @@ func Bundle(opts Options) (*Result, error) {
 		st.nodePlugin(),
 		st.cloudflarePlugin(),
 	}
-	res := api.Build(build)
+	res := buildWithoutGC(build)
 	if len(res.Errors) > 0 {
 		return nil, newError(relEntry, res.Errors, mode)
 	}
@@ -206,6 +206,12 @@ func Bundle(opts Options) (*Result, error) {
 	sum.Duration = time.Since(start)
 	out.Summary = sum
 	return out, nil
+}
+
+// buildWithoutGC runs one esbuild build with the garbage collector off (see pauseGC).
+func buildWithoutGC(build api.BuildOptions) api.BuildResult {
+	defer pauseGC()()
+	return api.Build(build)
 }
 
 // state is what the plugins of one build share. esbuild calls plugin callbacks from several
