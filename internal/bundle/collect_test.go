@@ -3,6 +3,7 @@ package bundle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -656,5 +657,55 @@ func TestHumanBytes(t *testing.T) {
 			t.Parallel()
 			assert.Equal(t, tc.want, HumanBytes(tc.n))
 		})
+	}
+}
+
+// TestCollectMeasuresAfterImportCheck: the gzip size, the costliest part of collecting, is
+// measured (by reading each module a second time) only for a module set that passes the
+// import check. A set that must be bundled first, like OpenNext's output with its 2.4 MB
+// handler, is reported as such even when it would also be over the size limit.
+func TestCollectMeasuresAfterImportCheck(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("export const x = Math.random();\n", 2000)
+	tests := []struct {
+		name      string
+		files     map[string]string
+		kind      error // nil: collected
+		wantOpens int   // per module file
+	}{
+		{"uploadable: hashed, then measured", map[string]string{"dist/index.js": "import './a.js';\n" + big, "dist/a.js": big}, nil, 2},
+		{"needs bundling: not measured", map[string]string{"dist/index.js": "import { Hono } from 'hono';\n" + big, "dist/a.js": big}, ErrBundleNeeded, 1},
+		{"a broken import: not measured", map[string]string{"dist/index.js": "import './missing.js';\n" + big, "dist/a.js": big}, ErrImport, 1},
+	}
+	for _, tt := range tests {
+		for _, limit := range []int64{0, 100} {
+			t.Run(fmt.Sprintf("%s, limit %d", tt.name, limit), func(t *testing.T) {
+				t.Parallel()
+				dir := t.TempDir()
+				writeTree(t, dir, tt.files)
+				var mu sync.Mutex
+				opens := map[string]int{}
+				b, err := Collect(context.Background(), Options{
+					Dir: dir, ConfigMain: "dist/index.js", MaxGzipBytes: limit,
+					openFile: func(name string) (io.ReadCloser, error) {
+						mu.Lock()
+						opens[filepath.Base(name)]++
+						mu.Unlock()
+						return os.Open(name)
+					},
+				})
+				switch {
+				case tt.kind != nil:
+					require.ErrorIs(t, err, tt.kind)
+				case limit > 0:
+					require.ErrorIs(t, err, ErrBundleTooLarge)
+				default:
+					require.NoError(t, err)
+					assert.Positive(t, b.GzipBytes)
+					assert.Less(t, b.GzipBytes, b.RawBytes)
+				}
+				assert.Equal(t, map[string]int{"index.js": tt.wantOpens, "a.js": tt.wantOpens}, opens)
+			})
+		}
 	}
 }

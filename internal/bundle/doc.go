@@ -5,8 +5,10 @@
 // node_modules, .git or hidden directories below that base, names each module by its path
 // relative to the base (so relative imports keep resolving as they did in the build output),
 // assigns content types by wrangler's extension conventions, resolves the entry module,
-// and measures the gzip size against Cloudflare's bundle limit. Files are read once, in
-// module-name order, feeding SHA-256 and gzip in the same pass; nothing is held in memory.
+// and measures the gzip size against Cloudflare's bundle limit. Files are read in module-name
+// order, one at a time, nothing held in memory: once for SHA-256 and the import check, then,
+// when the import check passes (a module set that must be bundled first is never compressed),
+// once more for the gzip size.
 // Module.Open re-reads a file for the upload and fails with ErrModuleChanged when its bytes
 // no longer match what Collect recorded.
 //
