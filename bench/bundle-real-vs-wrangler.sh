@@ -11,9 +11,17 @@
 # to GET / and GET /no-such-page (the page's server-rendered ISO timestamp masked). Then one
 # hyperfine session per project, 1 warm-up + RUNS runs each: the whole `workers-deploy --dry-run`
 # process, the bundling step alone (bench/bundle/dump) and `wrangler deploy --dry-run --outdir`.
-# Neither tool talks to the API.
+# Neither tool talks to the API. For scale, the same session also times the native esbuild binary
+# from wrangler's node_modules (the same 0.27.3) bundling the entry alone with the action's main
+# options (`esbuild-cli`: no plugins, so no unenv aliases or module rules; cloudflare:*, node:* and
+# Node's built-ins external). Each cell of the table: the median wall time, hyperfine's mean CPU
+# time (user + system), and how many times faster than wrangler (medians).
 # Needs: go, node/npm (and the npm registry or a warm npm cache), hyperfine.
-# Usage: bench/bundle-real-vs-wrangler.sh [RUNS]   (KEEP=dir keeps the work folder there)
+# Usage: bench/bundle-real-vs-wrangler.sh [RUNS]
+#   KEEP=dir   keeps the work folder there;
+#   REUSE=1    (with KEEP) reuses the projects already installed and built in KEEP;
+#   BASE=rev   also times workers-deploy and dump built at git revision rev (e.g. main), in the
+#              same hyperfine session, for a before/after comparison.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
@@ -29,6 +37,13 @@ export CI=true WRANGLER_SEND_METRICS=false NEXT_TELEMETRY_DISABLED=1 DO_NOT_TRAC
 
 CGO_ENABLED=0 go build -C "$root" -trimpath -ldflags "-s -w" -o "$work/workers-deploy" ./cmd/workers-deploy
 go build -C "$root" -o "$work/dump" ./bench/bundle/dump
+if [ -n "${BASE:-}" ]; then
+  rm -rf "$work/base-src"
+  mkdir -p "$work/base-src"
+  git -C "$root" archive "$BASE" | tar -x -C "$work/base-src"
+  CGO_ENABLED=0 go build -C "$work/base-src" -trimpath -ldflags "-s -w" -o "$work/workers-deploy-base" ./cmd/workers-deploy
+  go build -C "$work/base-src" -o "$work/dump-base" ./bench/bundle/dump
+fi
 
 # Miniflare at the version the real-build test pins, for start.mjs.
 rm -rf "$work/realbuild"
@@ -85,17 +100,29 @@ answers() {
 }
 
 paths=(/ /no-such-page)
-printf '| project | modules (both) | same answers in workerd | workers-deploy dry run (median) | bundling step alone (median) | wrangler deploy --dry-run --outdir (median) | faster (dry run) | faster (bundling step alone) |\n|---|---|---|---|---|---|---|---|\n' > "$work/table"
+{
+  printf '| project | modules (both) | same answers in workerd | workers-deploy dry run | bundling step alone (dump) |'
+  [ -z "${BASE:-}" ] || printf ' workers-deploy dry run at %s | bundling step alone at %s |' "$BASE" "$BASE"
+  printf ' esbuild CLI alone (for scale) | wrangler deploy --dry-run --outdir | load average (1, 5, 15 min) |\n'
+  printf '|---|---|---|---|---|'
+  [ -z "${BASE:-}" ] || printf -- '---|---|'
+  printf -- '---|---|---|\n'
+} > "$work/table"
 # project:build command:text the page at / shows (as in e2e/realbuild_test.go)
 for spec in "sveltekit:npx vite build:Welcome to SvelteKit" "nextjs:npx opennextjs-cloudflare build:Next.js on Workers"; do
   IFS=: read -r p build marker <<< "$spec"
   proj="$work/$p"
-  rm -rf "$proj"
-  cp -r "$root/testdata/real/$p" "$proj"
-  cd "$proj"
-  echo "== $p: npm ci, $build" >&2
-  npm ci --ignore-scripts > "$work/npm-$p.log" 2>&1 || { cat "$work/npm-$p.log"; exit 1; }
-  $build > "$work/build-$p.log" 2>&1 || { tail -50 "$work/build-$p.log"; exit 1; }
+  if [ -n "${REUSE:-}" ] && [ -n "${KEEP:-}" ] && [ -d "$proj/node_modules" ]; then
+    cd "$proj"
+    echo "== $p: reusing the installed and built project in $proj" >&2
+  else
+    rm -rf "$proj"
+    cp -r "$root/testdata/real/$p" "$proj"
+    cd "$proj"
+    echo "== $p: npm ci, $build" >&2
+    npm ci --ignore-scripts > "$work/npm-$p.log" 2>&1 || { cat "$work/npm-$p.log"; exit 1; }
+    $build > "$work/build-$p.log" 2>&1 || { tail -50 "$work/build-$p.log"; exit 1; }
+  fi
   wrangler="$proj/node_modules/.bin/wrangler"
   echo "== $p: wrangler $("$wrangler" --version 2>/dev/null | tail -1)" >&2
   main=$(jsonc wrangler.jsonc 'c.main') date=$(jsonc wrangler.jsonc 'c.compatibility_date') fl=$(jsonc wrangler.jsonc 'c.compatibility_flags ?? []')
@@ -123,17 +150,35 @@ for spec in "sveltekit:npx vite build:Welcome to SvelteKit" "nextjs:npx opennext
   status=$(sed -E 's/.*"status":([0-9]+).*/\1/' "$work/ans-ours-$p" | tr '\n' ' ')
   echo "== $p: ${#paths[@]} requests answered alike (status $status); modules: $ours" >&2
 
+  # The esbuild binary wrangler runs, for scale.
+  esbuild=$(find "$proj/node_modules/wrangler/node_modules" "$proj/node_modules" -maxdepth 4 -path '*/@esbuild/*/bin/esbuild' 2>/dev/null | head -1)
+  external=$(node -e 'console.log(["cloudflare:*", "node:*", ...require("module").builtinModules.filter((m) => !m.startsWith("_"))].map((m) => "--external:" + m).join(" "))')
+  base=()
+  if [ -n "${BASE:-}" ]; then
+    base=(-n "workers-deploy ($BASE)" "$work/workers-deploy-base --dry-run"
+      -n "bundle-step ($BASE)" "$work/dump-base . $main $work/tmp-base-$p $date $fl")
+  fi
   hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$work/h-$p.json" \
     -n workers-deploy "$work/workers-deploy --dry-run" \
     -n bundle-step "$work/dump . $main $work/tmp-ours-$p $date $fl" \
+    "${base[@]}" \
+    -n esbuild-cli "$esbuild $main --bundle --format=esm --platform=browser --target=es2024 --conditions=workerd,worker,browser --keep-names '--define:process.env.NODE_ENV=\"production\"' --log-level=error --outfile=$work/tmp-cli-$p/out.js $external" \
     -n wrangler "$wrangler deploy --dry-run --outdir $work/tmp-wr-$p" >&2
-  python3 - "$work/h-$p.json" "$p" "$(echo "$ours" | wc -w)" "$status" >> "$work/table" <<'PY'
+  python3 - "$work/h-$p.json" "$p" "$(echo "$ours" | wc -w)" "$status" "${BASE:-}" "$(uptime | sed 's/.*load average: //')" >> "$work/table" <<'PY'
 import json, statistics, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 med = {k: statistics.median(v["times"]) for k, v in r.items()}
+cpu = {k: (v["user"] + v["system"]) for k, v in r.items()}  # hyperfine's means, seconds
+base = sys.argv[5]
+wr = med["wrangler"]
+def cell(name):
+    return f"{med[name]*1000:.1f} ms ({cpu[name]*1000:.0f} ms CPU), {wr/med[name]:.1f}×"
+cols = ["workers-deploy", "bundle-step"]
+if base:
+    cols += [f"workers-deploy ({base})", f"bundle-step ({base})"]
+cols += ["esbuild-cli"]
 print(f"| {sys.argv[2]} | {sys.argv[3]} | yes (GET / and /no-such-page: {sys.argv[4].strip()}) | "
-      f"{med['workers-deploy']*1000:.1f} ms | {med['bundle-step']*1000:.1f} ms | {med['wrangler']*1000:.1f} ms | "
-      f"{med['wrangler']/med['workers-deploy']:.1f}× | {med['wrangler']/med['bundle-step']:.1f}× |")
+      + " | ".join(cell(c) for c in cols) + f" | {wr*1000:.1f} ms ({cpu['wrangler']*1000:.0f} ms CPU) | {sys.argv[6]} |")
 PY
   cd "$root"
 done
