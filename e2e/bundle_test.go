@@ -103,3 +103,57 @@ func TestBundleSvelteKitWithPackagesDeploys(t *testing.T) {
 		assert.Contains(t, main, "// "+want, "bundled: %s", want)
 	}
 }
+
+// TestBundleNodeCompatByDate: from compatibility date 2026-08-04 workerd turns Node.js
+// compatibility on without the nodejs_compat flag, as a project created today has it; the
+// bundle and the import check follow the date, and no_nodejs_compat turns it off again.
+func TestBundleNodeCompatByDate(t *testing.T) {
+	t.Parallel()
+	const src = "import { Buffer } from \"node:buffer\";\nimport { EventEmitter } from \"events\";\n" +
+		"export default { fetch: (): Response => { const e = new EventEmitter(); let s = \"\"; e.on(\"x\", (v: string) => (s = v)); e.emit(\"x\", Buffer.from(\"hi\").toString(\"hex\")); return new Response(s); } };\n"
+	const built = "import { Buffer } from \"node:buffer\";\nimport { EventEmitter } from \"events\";\nexport default { fetch: () => new Response(String(new EventEmitter()) + Buffer.from(\"hi\").toString(\"hex\")) };\n"
+	for _, tc := range []struct {
+		name, date, flags string
+		built             bool   // a built entry (dist/index.js), uploaded unbundled
+		wantErr           string // empty: deploys with node:buffer and node:events external
+	}{
+		{name: "date enables it", date: "2026-11-01"},
+		{name: "the day it became the default", date: "2026-08-04"},
+		{name: "the day before, no flag", date: "2026-08-03", wantErr: "nodejs_compat"},
+		{name: "opted out", date: "2026-11-01", flags: `"no_nodejs_compat", "no_nodejs_compat_v2"`, wantErr: "nodejs_compat"},
+		{name: "built entry, date enables it", date: "2026-11-01", built: true},
+		{name: "built entry, the day before", date: "2026-08-03", built: true, wantErr: "2026-08-04"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cf := newCloudflare(t)
+			ws := t.TempDir()
+			main := "src/index.ts"
+			if tc.built {
+				main = "dist/index.js"
+				write(t, ws, main, []byte(built))
+			} else {
+				write(t, ws, main, []byte(src))
+			}
+			write(t, ws, "wrangler.toml", []byte("name = \"node-by-date\"\nmain = \""+main+"\"\ncompatibility_date = \""+tc.date+"\"\ncompatibility_flags = ["+tc.flags+"]\n"))
+			r := pushJob(t, cf, ws, map[string]string{"worker": "", "compatibility-date": "", "modules": "", "bundle": "auto", "deploy": "true"}).exec(t, ctxFor(t))
+			if tc.wantErr != "" {
+				require.NotEqual(t, 0, r.Code, r.Stdout)
+				assert.Contains(t, r.Stdout, tc.wantErr)
+				assert.Empty(t, cf.writes(), "refused before any write")
+				return
+			}
+			require.Equal(t, 0, r.Code, r.Stdout)
+			vs := cf.Versions("node-by-date")
+			require.Len(t, vs, 1)
+			require.Len(t, vs[0].Modules, 1)
+			code := string(vs[0].Modules[0].Content)
+			assert.Contains(t, code, `from "node:buffer"`)
+			if tc.built {
+				assert.Equal(t, built, code, "a built entry is uploaded as it is")
+				return
+			}
+			assert.Contains(t, code, `from "node:events"`)
+		})
+	}
+}

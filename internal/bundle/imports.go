@@ -107,7 +107,7 @@ func (c *collector) checkImports(b *Bundle, p *plan) error {
 			}
 			if !strings.Contains(spec, ":") && nodeBuiltins[strings.SplitN(spec, "/", 2)[0]] {
 				missing = append(missing, newKindError(ErrImport,
-					"module %q imports the Node.js built-in %q, which workerd provides only with the compatibility flag nodejs_compat; add it to `compatibility_flags` (or input %q), or import %q",
+					"module %q imports the Node.js built-in %q, which workerd provides only with Node.js compatibility; add the flag nodejs_compat to `compatibility_flags` (or input %q), or move the compatibility date to 2026-08-04 or later (Node.js compatibility is on by default from then), or import %q",
 					importer, spec, "compatibility-flags", "node:"+spec))
 				continue
 			}

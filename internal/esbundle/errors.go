@@ -73,7 +73,7 @@ func resolveHint(spec string, mode NodeCompatMode) string {
 		if mode == NodeCompatV2 {
 			return fmt.Sprintf("%q is a Node.js built-in module", name)
 		}
-		return fmt.Sprintf("%q is a Node.js built-in module: add the nodejs_compat compatibility flag (with a compatibility date on or after 2024-09-23) to import it without the node: prefix", name)
+		return fmt.Sprintf("%q is a Node.js built-in module: add the nodejs_compat compatibility flag (with a compatibility date on or after 2024-09-23), or move the compatibility date to 2026-08-04 or later (Node.js compatibility is on by default from then), to import it without the node: prefix", name)
 	}
 	if strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") {
 		return "no such file next to the importing module"

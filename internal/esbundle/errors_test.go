@@ -19,7 +19,7 @@ func TestBundleErrors(t *testing.T) {
 		{entry: "src/missing-file.ts", want: Message{File: "src/missing-file.ts", Line: 1, Column: 20,
 			Text: `Could not resolve "./helper"`, Hint: "no such file next to the importing module"}},
 		{entry: "src/bare-builtin.js", want: Message{File: "src/bare-builtin.js", Line: 1, Column: 24,
-			Text: `Could not resolve "buffer"`, Hint: `"buffer" is a Node.js built-in module: add the nodejs_compat compatibility flag (with a compatibility date on or after 2024-09-23) to import it without the node: prefix`}},
+			Text: `Could not resolve "buffer"`, Hint: `"buffer" is a Node.js built-in module: add the nodejs_compat compatibility flag (with a compatibility date on or after 2024-09-23), or move the compatibility date to 2026-08-04 or later (Node.js compatibility is on by default from then), to import it without the node: prefix`}},
 		{entry: "src/syntax.ts", want: Message{File: "src/syntax.ts", Line: 3, Column: 23, Text: `Unexpected ";"`}},
 		{entry: "src/old-os.js", flags: []string{"nodejs_compat"}, want: Message{File: "src/old-os.js", Line: 1, Column: 16,
 			Text: `workerd does not provide "node:os" at compatibility date 2025-06-01; install @cloudflare/unenv-preset and unenv in the project (npm install -D @cloudflare/unenv-preset unenv) so it is polyfilled as wrangler does, or move the compatibility date forward`}},
@@ -55,6 +55,15 @@ func TestNodeCompatMode(t *testing.T) {
 		{"2025-01-01", []string{"nodejs_compat", "no_nodejs_compat_v2"}, NodeCompatV1},
 		{"2023-01-01", []string{"nodejs_compat_v2"}, NodeCompatV2},
 		{"2025-01-01", []string{"nodejs_als"}, NodeCompatALS},
+		// From 2026-08-04 the date alone turns both on; each flag has its own opt-out.
+		{"2026-08-03", nil, NodeCompatNone},
+		{"2026-08-04", nil, NodeCompatV2},
+		{"2026-11-01", []string{"nodejs_compat"}, NodeCompatV2},
+		{"2026-11-01", []string{"no_nodejs_compat_v2"}, NodeCompatV1},
+		{"2026-11-01", []string{"no_nodejs_compat", "no_nodejs_compat_v2"}, NodeCompatNone},
+		{"2026-11-01", []string{"no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_als"}, NodeCompatALS},
+		{"2026-11-01", []string{"no_nodejs_compat"}, NodeCompatV2},
+		{"2026-11-01", []string{"no_nodejs_compat", "no_nodejs_compat_v2", "nodejs_compat_v2"}, NodeCompatV2},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, nodeCompatMode(tt.date, tt.flags), "%s %v", tt.date, tt.flags)

@@ -23,14 +23,24 @@ const (
 	NodeCompatV2 NodeCompatMode = "v2"
 )
 
-// nodeCompatMode follows workerd's switch-over: nodejs_compat_v2, or nodejs_compat on or after
-// 2024-09-23 without no_nodejs_compat_v2, is v2.
+// nodeCompatDefaultOn is the compatibility date from which workerd enables Node.js
+// compatibility (nodejs_compat and nodejs_compat_v2) without the flags; each is turned off
+// with its own opt-out, no_nodejs_compat and no_nodejs_compat_v2 (docs/bundling.md).
+const nodeCompatDefaultOn = "2026-08-04"
+
+// nodeCompatMode resolves the flags as workerd does: nodejs_compat is on when listed, or from
+// nodeCompatDefaultOn unless no_nodejs_compat; nodejs_compat_v2 is on when listed, or (unless
+// no_nodejs_compat_v2) from nodeCompatDefaultOn, or with nodejs_compat from 2024-09-23.
+// v2 wins over v1, which wins over nodejs_als.
 func nodeCompatMode(date string, flags []string) NodeCompatMode {
 	has := func(f string) bool { return slices.Contains(flags, f) }
+	defaultOn := date >= nodeCompatDefaultOn
+	compat := has("nodejs_compat") || (defaultOn && !has("no_nodejs_compat"))
+	v2 := has("nodejs_compat_v2") || (!has("no_nodejs_compat_v2") && (defaultOn || (compat && date >= "2024-09-23")))
 	switch {
-	case has("nodejs_compat_v2") || (has("nodejs_compat") && date >= "2024-09-23" && !has("no_nodejs_compat_v2")):
+	case v2:
 		return NodeCompatV2
-	case has("nodejs_compat"):
+	case compat:
 		return NodeCompatV1
 	case has("nodejs_als"):
 		return NodeCompatALS

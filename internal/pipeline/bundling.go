@@ -241,3 +241,11 @@ func logBundled(log Logger, bd *Bundled) {
 		log.Warningf("bundling %s: %s", bd.Entry, w)
 	}
 }
+
+// nodeCompatOn says whether the Worker has Node.js compatibility (v1 or v2), from the
+// compatibility flags or, from 2026-08-04, the date alone (docs/bundling.md): uploaded modules
+// may then import Node.js built-ins without the node: prefix.
+func nodeCompatOn(date string, flags []string) bool {
+	m := esbundle.ModeFor(date, flags)
+	return m == esbundle.NodeCompatV1 || m == esbundle.NodeCompatV2
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -296,7 +295,7 @@ func collect(ctx context.Context, cfg *inputs.Config, st *settings) (*bundle.Bun
 		AssetsDir:        st.project.assetsDir,
 		Extra:            st.project.assetExtras(),
 		AssetsOnly:       st.project.assetsDir != "",
-		NodeCompat:       slices.ContainsFunc(st.compatFl, func(f string) bool { return strings.HasPrefix(f, "nodejs_compat") }),
+		NodeCompat:       nodeCompatOn(st.compatDate, st.compatFl),
 	})
 }
 
