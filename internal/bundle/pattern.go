@@ -225,6 +225,11 @@ func cleanPattern(raw, glob string) (string, error) {
 			if indexMeta(kept[len(kept)-1]) >= 0 {
 				return "", invalidPattern(raw, "\"..\" after a segment with a wildcard is not supported")
 			}
+			// A "{…}" group may hold "/": a ".." inside one, or right after its end, would cut
+			// the group in two instead of leaving a directory.
+			if braceDepth(strings.Join(kept, "/")) != 0 || strings.ContainsAny(kept[len(kept)-1], "{}") {
+				return "", invalidPattern(raw, "\"..\" inside or right after a \"{…}\" group is not supported; write the path without \"..\"")
+			}
 			kept = kept[:len(kept)-1]
 			continue
 		}
@@ -234,6 +239,24 @@ func cleanPattern(raw, glob string) (string, error) {
 		return "", invalidPattern(raw, "it names the working directory itself; use \"**\" to match every file below it")
 	}
 	return strings.Join(kept, "/"), nil
+}
+
+// braceDepth is the number of unescaped "{" in s not closed by a "}".
+func braceDepth(s string) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '{':
+			depth++
+		case '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return depth
 }
 
 // indexMeta returns the index of the first unescaped doublestar metacharacter, or -1.
