@@ -89,7 +89,7 @@ func TestParsePatternsErrors(t *testing.T) {
 		{name: "dotdot escapes after cleaning", input: "dist/../../x.js", wantKind: ErrOutsideWorkingDir, wantMsg: []string{`"dist/../../x.js"`}},
 		{name: "dotdot after wildcard", input: "dist/*/../x.js", wantKind: ErrInvalidPattern, wantMsg: []string{`"dist/*/../x.js"`, "after a segment with a wildcard"}},
 		{name: "dotdot after a group with a slash", input: "{/}/..", wantKind: ErrInvalidPattern, wantMsg: []string{`"{/}/.."`, `"{…}" group`}},
-		{name: "dotdot inside a group", input: "{a/x}/../b}", wantKind: ErrInvalidPattern, wantMsg: []string{`"{…}" group`}},
+		{name: "dotdot right after a group", input: "{a/x,c}/../b", wantKind: ErrInvalidPattern, wantMsg: []string{`"{…}" group`}},
 		{name: "unclosed class", input: "dist/[ab", wantKind: ErrInvalidPattern, wantMsg: []string{`"dist/[ab"`, "not a valid doublestar glob"}},
 		{name: "unclosed brace", input: "dist/{a", wantKind: ErrInvalidPattern, wantMsg: []string{`"dist/{a"`, "not a valid doublestar glob"}},
 		{name: "windows separator", input: `dist\index.js`, wantKind: ErrInvalidPattern, wantMsg: []string{`"dist\\index.js"`, "backslash used as a path separator"}},
