@@ -480,6 +480,12 @@ func TestPreviewsWorkerNotRead(t *testing.T) {
 			}
 			assert.Equal(t, tc.wantCalls, got)
 			assert.Equal(t, tc.wantWorker, len(cf.Workers()) == 1)
+			rec := parseRecord(t, r.Outputs["result"])
+			require.NotNil(t, rec.Worker)
+			assert.Equal(t, tc.wantWorker, rec.Worker.Exists, "the record says whether the Worker exists")
+			if tc.wantWorker {
+				assert.Equal(t, cf.Workers()[0].ID, rec.Worker.ID, "the Worker was read or created: its ID is known")
+			}
 			if tc.wantCode == 0 {
 				require.Len(t, cf.Previews("shop"), 1)
 				assert.Len(t, cf.Previews("shop")[0].Deployments, 1)

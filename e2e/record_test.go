@@ -30,6 +30,7 @@ type record struct {
 	Worker        *struct {
 		ID, Name string
 		Created  bool
+		Exists   bool
 	} `json:"worker"`
 	Version *struct {
 		ID     string `json:"id"`

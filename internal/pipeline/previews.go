@@ -255,14 +255,19 @@ func previewFor(ctx context.Context, api PreviewAPI, cfg *inputs.Config, st *set
 	} else {
 		w = &worker{Name: st.worker, deployed: true}
 	}
+	// The Worker's fields are set once it is known to exist: a Preview answered, or the Worker
+	// was read or created.
 	setWorker := func() {
 		res.WorkerID, res.WorkerName, res.WorkerCreated, res.WorkerExists = w.ID, w.Name, w.created, true
 	}
-	setWorker()
+	if w.ID != "" {
+		setWorker()
+	}
 
 	p, err := api.GetPreview(ctx, w.Name, name)
 	switch {
 	case err == nil:
+		setWorker()
 		if p.DeployedOn == nil {
 			return w, p, nil, nil
 		}
@@ -287,15 +292,16 @@ func previewFor(ctx context.Context, api PreviewAPI, cfg *inputs.Config, st *set
 		if lerr != nil {
 			return nil, nil, nil, lerr
 		}
+		w = found
+		setWorker()
 		if found.created {
-			w = found
-			setWorker()
 			p, err = api.CreatePreview(ctx, w.Name, in)
 		}
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("failed to create Preview %q of Worker %s: %w", name, w.Name, err)
 	}
+	setWorker()
 	res.Preview.Created = true
 	deps.Log.Infof("Created Preview %q of %s", name, w.Name)
 	return w, p, nil, nil
