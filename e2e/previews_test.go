@@ -495,3 +495,77 @@ func TestPreviewsWorkerNotRead(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviewsDurableObjectMigrations: a Preview implements its own Durable Object
+// namespaces, so its deployments carry the configuration's migrations after the tag the
+// Preview's latest deployment left: all of them first, none while nothing changed, the new
+// step when one is added. Production is not touched.
+func TestPreviewsDurableObjectMigrations(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	config := func(migrations string) []byte {
+		return []byte(`{
+  "name": "shop",
+  "compatibility_date": "2025-09-01",
+  "durable_objects": {"bindings": [{"name": "COUNTER", "class_name": "Counter"}]},
+  "migrations": [` + migrations + `],
+  "previews": {"durable_objects": {"bindings": [{"name": "COUNTER", "class_name": "Counter"}]}}
+}`)
+	}
+	const v1 = `{"tag": "v1", "new_sqlite_classes": ["Counter"]}`
+	const v2 = `{"tag": "v2", "new_sqlite_classes": ["Room"]}`
+	latest := func() emulator.PreviewDeploymentState {
+		t.Helper()
+		ps := cf.Previews("shop")
+		require.Len(t, ps, 1)
+		return ps[0].Deployments[len(ps[0].Deployments)-1]
+	}
+	commit := func(sha string) *run {
+		t.Helper()
+		r, reqs := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", sha, ""), nil)
+		require.Equal(t, 0, r.Code, r.Stdout)
+		assert.LessOrEqual(t, len(reqs), maxPreviewRequests)
+		assert.NotContains(t, r.Stdout, "Preview deployments do not get", "the previews block has the top level's binding")
+		return r
+	}
+
+	write(t, ws, "wrangler.jsonc", config(v1))
+	commit(strings.Repeat("a", 40))
+	d := latest()
+	assert.JSONEq(t, `{"new_tag": "v1", "steps": [{"new_sqlite_classes": ["Counter"]}]}`, string(d.Migrations), "the first deployment gets every migration")
+	assert.Equal(t, "v1", d.MigrationTag)
+	assert.Equal(t, "durable_object_namespace", bindingsByName(d.Bindings)["COUNTER"]["type"])
+
+	commit(strings.Repeat("b", 40))
+	d = latest()
+	assert.Empty(t, d.Migrations, "nothing new to migrate")
+	assert.Equal(t, "v1", d.MigrationTag)
+
+	write(t, ws, "wrangler.jsonc", config(v1+", "+v2))
+	commit(strings.Repeat("c", 40))
+	d = latest()
+	assert.JSONEq(t, `{"old_tag": "v1", "new_tag": "v2", "steps": [{"new_sqlite_classes": ["Room"]}]}`, string(d.Migrations), "only the step after the Preview's tag")
+	assert.Equal(t, "v2", d.MigrationTag)
+
+	assert.Empty(t, cf.Versions("shop"), "no production version")
+	assert.Empty(t, cf.Deployments("shop"), "no production deployment")
+}
+
+// TestPreviewsMissingBindingsWarning: top-level bindings that the previews block lacks are
+// named in a warning (Previews do not inherit them), as wrangler warns.
+func TestPreviewsMissingBindingsWarning(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	w := warnings(r)
+	require.Len(t, w, 1, "%q", w)
+	assert.Contains(t, w[0], "Preview deployments do not get: CACHE (kv_namespace), PROD_ONLY (plain_text).")
+	assert.Contains(t, w[0], "add them under `previews` in wrangler.jsonc")
+	assert.NotContains(t, w[0], "STAGE", "the previews block sets its own")
+}

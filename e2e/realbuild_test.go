@@ -60,6 +60,10 @@ type realBuild struct {
 	marker string
 	path   string
 	exact  bool // the body is marker, not only contains it
+	// previewMarker replaces marker for the pull request's Preview deployment, and
+	// previewWarns is a text its warnings must contain: top-level bindings and vars the
+	// configuration has no `previews` block for are not inherited (the action says so).
+	previewMarker, previewWarns string
 	// sameModules: the uploaded module set must equal wrangler's dry run's (otherwise the
 	// difference is only logged: unbundled framework output is uploaded as it is).
 	sameModules bool
@@ -82,7 +86,8 @@ var realBuilds = []realBuild{
 	// wrangler would, so that it sees unenv's polyfill instead of workerd's own `process`.
 	{dir: "astro", worker: "astro-app", build: []string{"npx", "astro", "build"}, want: realStarts, marker: "<h1>Astro</h1>"},
 	{dir: "nuxt", worker: "nuxt-app", build: []string{"npx", "nuxt", "build"}, want: realStarts, marker: "Nuxt on Workers"},
-	{dir: "react-router", worker: "react-router-app", build: []string{"npx", "react-router", "build"}, want: realStarts, marker: "Hello from Cloudflare"},
+	{dir: "react-router", worker: "react-router-app", build: []string{"npx", "react-router", "build"}, want: realStarts, marker: "Hello from Cloudflare",
+		previewMarker: "Welcome to React Router", previewWarns: "VALUE_FROM_CLOUDFLARE (plain_text)"},
 	{dir: "sveltekit", worker: "sveltekit-app", build: []string{"npx", "vite", "build"}, want: realStarts, marker: "Welcome to SvelteKit", advice: regexp.MustCompile(`(?i)bundl`)},
 	{dir: "nextjs", worker: "nextjs-app", build: []string{"npx", "opennextjs-cloudflare", "build"}, want: realStarts, marker: "Next.js on Workers", advice: regexp.MustCompile(`(?i)bundl`)},
 	// Workers with no build of their own, bundled from source (also measured by
@@ -188,11 +193,8 @@ func TestRealBuilds(t *testing.T) {
 				require.True(t, res.Started, "%s: the emulator accepted the version but workerd cannot start it:\n%s", rb.dir, res.Error)
 				assert.Equal(t, 200, res.Status, "%s: GET / in workerd; body:\n%s\nerror: %s", rb.dir, res.Body, res.Error)
 				if rb.knownIssue == "" {
-					if rb.exact {
-						assert.Equal(t, rb.marker, res.Body, "%s: GET %s in workerd", rb.dir, rb.path)
-					} else {
-						assert.Contains(t, res.Body, rb.marker, "%s: GET %s in workerd", rb.dir, rb.path)
-					}
+					checkBody(t, rb, res, "")
+					checkPullRequestPreview(t, rb, cf, j, starter, npmEnv)
 					return
 				}
 				if strings.Contains(res.Body, rb.marker) {
@@ -213,6 +215,47 @@ func TestRealBuilds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkBody checks the page workerd answered against the row's marker.
+func checkBody(t *testing.T, rb realBuild, res startResult, what string) {
+	t.Helper()
+	if rb.exact {
+		assert.Equal(t, rb.marker, res.Body, "%s%s: GET %s in workerd", rb.dir, what, rb.path)
+	} else {
+		assert.Contains(t, res.Body, rb.marker, "%s%s: GET %s in workerd", rb.dir, what, rb.path)
+	}
+}
+
+// checkPullRequestPreview runs the same project as a pull request in previews mode (a real
+// pull_request payload, `preview: previews`, which a configuration's `previews` block would
+// also select) and starts the Preview deployment the emulator stored in workerd: the Preview
+// path uploads JSON rather than a multipart form, and its bindings come from the `previews`
+// block, with the assets binding shared.
+func checkPullRequestPreview(t *testing.T, rb realBuild, cf *cloudflare, j job, starter string, env []string) {
+	t.Helper()
+	pr := j
+	pr.Event, pr.SHA = "pull_request", "1111111111111111111111111111111111111111"
+	pr.Payload = filepath.Join(mustAbs(t, "../testdata/events"), "pull_request.00.opened.json")
+	pr.Inputs = withInputs(j.Inputs, map[string]string{"deploy": "false", "preview": "previews", "comment": "false"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r := pr.exec(t, ctx)
+	require.Zero(t, r.Code, "%s as a pull request in previews mode; errors: %q\n%s", rb.dir, r.errorTexts(), r.Stdout)
+	require.NotEmpty(t, r.Outputs["preview-deployment-id"], rb.dir)
+	if rb.previewWarns != "" {
+		assert.Contains(t, strings.Join(warnings(r), "\n"), rb.previewWarns, "%s: the warning names what the Preview lacks", rb.dir)
+	}
+	if rb.previewMarker != "" {
+		rb.marker = rb.previewMarker
+	}
+	dir := filepath.Join(t.TempDir(), "preview")
+	dumpPreviewDeployment(t, cf, rb.worker, dir)
+	var res startResult
+	timed(t, "workerd start and GET / (Preview deployment)", func() { res = startInWorkerd(t, starter, dir, rb.path, env) })
+	require.True(t, res.Started, "%s: the emulator accepted the Preview deployment but workerd cannot start it:\n%s", rb.dir, res.Error)
+	assert.Equal(t, 200, res.Status, "%s (Preview deployment): GET %s; body:\n%s\nerror: %s", rb.dir, rb.path, res.Body, res.Error)
+	checkBody(t, rb, res, " (Preview deployment)")
 }
 
 // startResult is the line e2e/realbuild/start.mjs prints.
@@ -248,6 +291,36 @@ func dumpVersion(t *testing.T, cf *cloudflare, worker, dir string) {
 	versions := cf.Versions(worker)
 	require.NotEmpty(t, versions)
 	v := versions[len(versions)-1]
+	dumpCode(t, cf, worker, dir, storedCode{v.MainModule, v.Modules, v.CompatibilityDate, v.CompatibilityFlags,
+		v.Bindings, v.AssetManifest, v.AssetConfig})
+}
+
+// dumpPreviewDeployment writes the newest deployment of the Worker's only Preview to dir, as
+// dumpVersion writes a version.
+func dumpPreviewDeployment(t *testing.T, cf *cloudflare, worker, dir string) {
+	t.Helper()
+	previews := cf.Previews(worker)
+	require.Len(t, previews, 1)
+	ds := previews[0].Deployments
+	require.NotEmpty(t, ds)
+	d := ds[len(ds)-1]
+	dumpCode(t, cf, worker, dir, storedCode{d.MainModule, d.Modules, d.CompatibilityDate, d.CompatibilityFlags,
+		d.Bindings, d.AssetManifest, d.AssetConfig})
+}
+
+// storedCode is what start.mjs needs of a version or a Preview deployment.
+type storedCode struct {
+	mainModule         string
+	modules            []emulator.ModuleState
+	compatibilityDate  string
+	compatibilityFlags []string
+	bindings           []map[string]any
+	assetManifest      map[string]string
+	assetConfig        json.RawMessage
+}
+
+func dumpCode(t *testing.T, cf *cloudflare, worker, dir string, v storedCode) {
+	t.Helper()
 	type mod struct {
 		Name        string `json:"name"`
 		ContentType string `json:"contentType"`
@@ -261,17 +334,17 @@ func dumpVersion(t *testing.T, cf *cloudflare, worker, dir string) {
 		Bindings           []map[string]any `json:"bindings"`
 		HasAssets          bool             `json:"hasAssets"`
 		AssetConfig        json.RawMessage  `json:"assetConfig,omitempty"`
-	}{WorkerName: worker, MainModule: v.MainModule, CompatibilityDate: v.CompatibilityDate,
-		CompatibilityFlags: v.CompatibilityFlags, Bindings: v.Bindings,
-		HasAssets: v.AssetManifest != nil, AssetConfig: v.AssetConfig}
-	for _, m := range v.Modules {
+	}{WorkerName: worker, MainModule: v.mainModule, CompatibilityDate: v.compatibilityDate,
+		CompatibilityFlags: v.compatibilityFlags, Bindings: v.bindings,
+		HasAssets: v.assetManifest != nil, AssetConfig: v.assetConfig}
+	for _, m := range v.modules {
 		meta.Modules = append(meta.Modules, mod{m.Name, m.ContentType})
 		write(t, filepath.Join(dir, "modules"), m.Name, m.Content)
 	}
 	contents := cf.Assets(worker)
-	for p, hash := range v.AssetManifest {
+	for p, hash := range v.assetManifest {
 		content, ok := contents[hash]
-		require.True(t, ok, "asset %s (hash %s) is in the version's manifest but was never uploaded", p, hash)
+		require.True(t, ok, "asset %s (hash %s) is in the manifest but was never uploaded", p, hash)
 		write(t, filepath.Join(dir, "assets"), strings.TrimPrefix(p, "/"), content)
 	}
 	b, err := json.MarshalIndent(meta, "", "  ")

@@ -64,6 +64,9 @@ type PreviewDeployment struct {
 	Bindings           []json.RawMessage `json:"bindings"`
 	// Modules are filled only by GetPreviewDeployment with includeModules.
 	Modules []ModuleContent `json:"modules"`
+	// MigrationTag is the Durable Object migration tag the Preview had after
+	// this deployment ("" when none was ever applied, or not answered).
+	MigrationTag string `json:"migration_tag"`
 }
 
 // AsVersion returns the deployment's content as a Version, for comparing it
@@ -129,6 +132,9 @@ type PreviewDeploymentInput struct {
 	// Limits and Placement are objects in the API's format; nil leaves them out.
 	Limits    json.RawMessage
 	Placement json.RawMessage
+	// Migrations is the Durable Object migrations object ({old_tag, new_tag,
+	// steps}) to apply to the Preview, as in VersionInput; nil for none.
+	Migrations json.RawMessage
 }
 
 type previewDeploymentMeta struct {
@@ -140,6 +146,7 @@ type previewDeploymentMeta struct {
 	Assets             json.RawMessage   `json:"assets,omitempty"`
 	Limits             json.RawMessage   `json:"limits,omitempty"`
 	Placement          json.RawMessage   `json:"placement,omitempty"`
+	Migrations         json.RawMessage   `json:"migrations,omitempty"`
 }
 
 func (c *Client) previewPath(worker string, rest ...string) string {
@@ -346,9 +353,10 @@ func (c *Client) CreatePreviewDeployment(ctx context.Context, worker, preview st
 		Assets:             in.Assets,
 		Limits:             in.Limits,
 		Placement:          in.Placement,
+		Migrations:         in.Migrations,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("failed to create deployment of preview %q: bindings, assets, limits or placement are not valid JSON: %w", preview, err)
+		return nil, fmt.Errorf("failed to create deployment of preview %q: bindings, assets, limits, placement or migrations are not valid JSON: %w", preview, err)
 	}
 	var d PreviewDeployment
 	cl := &call{

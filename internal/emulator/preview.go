@@ -493,6 +493,20 @@ func (s *Server) addPreviewDeployment(rc *reqCtx, w *worker, p *preview, req map
 		req["annotations"] = anyMap(annotations)
 	}
 	annotations["workers/triggered_by"] = "create_preview_deployment_api"
+	// A Preview implements its own Durable Object namespaces: its migration tag is the one its
+	// latest deployment left, and migrations apply on top of it like a version's on deploy
+	// (the precondition on old_tag as for versions; inferred for Previews).
+	current := ""
+	if n := len(p.deployments); n > 0 {
+		current = p.deployments[n-1].v.migrationTag
+	}
+	v.migrationTag = current
+	if m := migrationsOf(v); m != nil && m.NewTag != "" {
+		if m.OldTag != current {
+			return fail(http.StatusBadRequest, 10079, "Migration tag precondition failed: old_tag is %q but the Preview's current migration tag is %q", m.OldTag, current)
+		}
+		v.migrationTag = m.NewTag
+	}
 	now := s.now()
 	p.lastNumber++
 	d := &previewDeployment{id: newUUID(), number: p.lastNumber, createdOn: now, v: v, annotations: annotations, request: req}
@@ -588,6 +602,9 @@ func (s *Server) patchLatestPreviewDeployment(rc *reqCtx) *reply {
 	base := map[string]any{}
 	if n := len(p.deployments); n > 0 {
 		base = deepCopyJSON(p.deployments[n-1].request)
+		// Migrations are applied once: the new deployment carries them only when the patch
+		// sets them again.
+		delete(base, "migrations")
 	}
 	merged, _ := mergePatch(base, patch).(map[string]any)
 	req, rep := normaliseEnv(merged, p, ignoreDefaults)
@@ -703,6 +720,14 @@ type PreviewDeploymentState struct {
 	// CompatibilityDate and CompatibilityFlags are the compatibility settings.
 	CompatibilityDate  string
 	CompatibilityFlags []string
+	// AssetManifest and AssetConfig are as in VersionState: the static assets by path (their
+	// contents in Server.Assets) and the assets.config object; nil without assets.
+	AssetManifest map[string]string
+	AssetConfig   json.RawMessage
+	// Migrations is the migrations object the deployment was created with (nil for none);
+	// MigrationTag the Preview's Durable Object migration tag after it.
+	Migrations   json.RawMessage
+	MigrationTag string
 }
 
 // Previews returns snapshots of the Worker's Previews in creation order, or nil when no
@@ -720,7 +745,9 @@ func (s *Server) Previews(workerIDOrName string) []PreviewState {
 		for _, d := range p.deployments {
 			ds := PreviewDeploymentState{ID: d.id, Number: d.number, MainModule: d.v.mainModule,
 				Annotations: maps.Clone(d.annotations), CompatibilityDate: d.v.compatibilityDate,
-				CompatibilityFlags: slices.Clone(d.v.compatibilityFlags)}
+				CompatibilityFlags: slices.Clone(d.v.compatibilityFlags),
+				AssetManifest:      maps.Clone(d.v.assetManifest), AssetConfig: assetConfig(d.v.extra["assets"]),
+				Migrations: slices.Clone(d.v.extra["migrations"]), MigrationTag: d.v.migrationTag}
 			for _, m := range d.v.modules {
 				ds.Modules = append(ds.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
 			}

@@ -184,3 +184,35 @@ func TestPreviewDeployments(t *testing.T) {
 	assert.Empty(t, e.srv.Versions("shop"))
 	assert.Empty(t, e.srv.Deployments("shop"))
 }
+
+// TestPreviewDeploymentMigrations: a Preview keeps its own Durable Object migration tag;
+// migrations apply on top of it with the same old_tag precondition as versions, a deployment
+// without migrations keeps the tag, and a PATCH of latest does not apply them again.
+func TestPreviewDeploymentMigrations(t *testing.T) {
+	e := newTestEnv(t, Options{Token: testToken})
+	e.createWorker("shop", nil)
+	e.createPreview("shop", "pr-1")
+	dpath := previewsPath("shop") + "/pr-1/deployments"
+	withMigrations := func(m map[string]any) map[string]any {
+		b := versionBody()
+		b["migrations"] = m
+		return b
+	}
+	type tagged struct {
+		MigrationTag string `json:"migration_tag"`
+	}
+	var d tagged
+	e.do(http.MethodPost, dpath, withMigrations(map[string]any{"new_tag": "v1", "steps": []any{map[string]any{"new_sqlite_classes": []string{"Counter"}}}})).ok(t, &d)
+	assert.Equal(t, "v1", d.MigrationTag)
+	e.do(http.MethodPost, dpath, versionBody()).ok(t, &d)
+	assert.Equal(t, "v1", d.MigrationTag, "no migrations: the tag stays")
+	e.do(http.MethodPost, dpath, withMigrations(map[string]any{"new_tag": "v2", "steps": []any{}})).failed(t, http.StatusBadRequest, 10079)
+	e.do(http.MethodPost, dpath, withMigrations(map[string]any{"old_tag": "v1", "new_tag": "v2", "steps": []any{}})).ok(t, &d)
+	assert.Equal(t, "v2", d.MigrationTag)
+	e.do(http.MethodPatch, dpath+"/latest", map[string]any{"compatibility_date": "2026-09-09"}).ok(t, &d)
+	assert.Equal(t, "v2", d.MigrationTag, "a patched copy does not migrate again")
+	// Another Preview of the same Worker starts without a tag.
+	e.createPreview("shop", "pr-2")
+	e.do(http.MethodPost, previewsPath("shop")+"/pr-2/deployments", withMigrations(map[string]any{"new_tag": "v1", "steps": []any{}})).ok(t, &d)
+	assert.Equal(t, "v1", d.MigrationTag)
+}

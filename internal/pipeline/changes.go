@@ -250,8 +250,8 @@ func changesFor(ctx context.Context, api API, st *settings, w *worker, res *Resu
 		next.assets = &AssetChanges{Files: res.Assets.Files, NewOrChanged: res.Assets.Uploaded}
 	}
 	if res.Preview != nil {
-		// A Preview Deployment carries no migrations: those pending are the
-		// ones production has not applied yet.
+		// Against production: the steps production has not applied yet (the
+		// Preview applies its own, after its own tag; previews.go).
 		next.migrations, _ = pendingMigrations(st.project.version.Migrations, live.MigrationTag)
 	}
 	return diffChanges(live, next)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/workers-deploy/workers-deploy/internal/assets"
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
@@ -168,7 +169,27 @@ func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
 		}
 	}
 	wc := &wrangler.Config{Path: st.configPath, Bindings: block}
-	return st.resolveBindings(cfg, wc)
+	if err := st.resolveBindings(cfg, wc); err != nil {
+		return err
+	}
+	if missing := missingPreviewBindings(st.topBindings, st.project.bindings); len(missing) > 0 {
+		deps.Log.Warningf("%s: the top level configures bindings that Preview deployments do not get: %s. Previews do not inherit the top level's bindings and vars (wrangler's rule); add them under `previews` in %s, or to the Worker's Previews settings in the Cloudflare dashboard, or the Preview runs without them",
+			filepath.Base(st.configPath), strings.Join(missing, ", "), filepath.Base(st.configPath))
+	}
+	return nil
+}
+
+// missingPreviewBindings lists, as "NAME (type)", the top level's bindings that
+// the Preview deployment will not have by name.
+func missingPreviewBindings(top, sending []bindings.Binding) []string {
+	var out []string
+	for _, b := range top {
+		if !slices.ContainsFunc(sending, func(x bindings.Binding) bool { return x.Name == b.Name }) {
+			out = append(out, fmt.Sprintf("%s (%s)", b.Name, b.Type))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // runPreview uploads this commit as a Preview Deployment of the Preview name.
@@ -347,6 +368,18 @@ func previewDeploymentFor(ctx context.Context, api PreviewAPI, ev *ghevent.Conte
 	if pv := st.previews; pv != nil {
 		in.Limits, in.Placement = pv.Limits, pv.Placement
 	}
+	// A Preview implements its own Durable Object namespaces: it gets the
+	// configuration's migrations after the tag its latest deployment left
+	// (all of them on its first deployment), as wrangler sends them.
+	var tag string
+	if len(earlier) > 0 {
+		tag = earlier[0].MigrationTag
+	}
+	mig, warning := pendingMigrations(st.project.version.Migrations, tag)
+	if warning != "" {
+		deps.Log.Warningf("Preview %q: %s", p.Name, strings.Replace(warning, "the Worker's migration tag", "the Preview's migration tag", 1))
+	}
+	in.Migrations = mig
 	all := st.project.bindings
 	if st.project.keepSecrets && len(earlier) > 0 {
 		all = append(slices.Clone(all), carriedPreviewSecrets(earlier[0], all)...)
