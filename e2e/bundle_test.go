@@ -157,3 +157,36 @@ func TestBundleNodeCompatByDate(t *testing.T) {
 		})
 	}
 }
+
+// TestBundlePreviewDefine: a Preview is bundled with the previews block's `define` only (the
+// top level's is not inherited, as wrangler bundles a Preview); production keeps its own.
+func TestBundlePreviewDefine(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := t.TempDir()
+	write(t, ws, "wrangler.jsonc", []byte(`{
+  "name": "shop",
+  "main": "src/index.ts",
+  "compatibility_date": "2025-09-01",
+  "define": {"__STAGE__": "\"production\""},
+  "previews": {"define": {"__STAGE__": "\"preview\""}}
+}`))
+	write(t, ws, "src/index.ts", []byte("declare const __STAGE__: string;\nexport default { fetch: (): Response => new Response(__STAGE__) };\n"))
+	in := map[string]string{"worker": "", "compatibility-date": "", "modules": "", "bundle": "auto"}
+
+	r := pushJob(t, cf, ws, withInputs(in, map[string]string{"deploy": "true"})).exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	vs := cf.Versions("shop")
+	require.Len(t, vs, 1)
+	assert.Contains(t, string(vs[0].Modules[0].Content), `"production"`)
+
+	j := prJob(t, cf, gh, ws, "pull_request.00.opened.json", withInputs(in, map[string]string{"comment": "false"}))
+	r = j.exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	ps := cf.Previews("shop")
+	require.Len(t, ps, 1)
+	code := string(ps[0].Deployments[0].Modules[0].Content)
+	assert.Contains(t, code, `"preview"`)
+	assert.NotContains(t, code, `"production"`)
+}

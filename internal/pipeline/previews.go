@@ -151,6 +151,8 @@ func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
 	if pv.Main != "" {
 		st.configMain = pv.Main
 	}
+	// A Preview is bundled with the block's `define` only, as wrangler bundles it.
+	st.build.Define = pv.Define
 	if cfg.CompatibilityDate == "" && pv.CompatibilityDate != "" {
 		if err := inputs.CheckCompatibilityDate(pv.CompatibilityDate, deps.Now()); err != nil {
 			return &inputs.Error{Input: "config", Err: fmt.Errorf("%s: `previews.compatibility_date`: %w", filepath.Base(st.configPath), err)}

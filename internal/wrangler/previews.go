@@ -29,6 +29,9 @@ type Previews struct {
 	Worker WorkerSettings
 	// TailConsumers are the names of the block's tail consumers.
 	TailConsumers []string
+	// Define is the block's `define`: as wrangler bundles a Preview, the
+	// top level's `define` is not used (nil when the block has none).
+	Define map[string]string
 }
 
 // parsePreviews reads the `previews` block of the effective configuration eff,
@@ -51,6 +54,11 @@ func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, er
 		p.strList("compatibility_flags", &out.CompatibilityFlags)
 	}
 	p.workerSettings(&out.Worker)
+	if v, ok := section["define"]; ok {
+		if json.Unmarshal(v, &out.Define) != nil {
+			p.fail("key %q must be a table of strings", prefix+"previews.define")
+		}
+	}
 	for _, key := range []string{"limits", "placement"} {
 		v, own := section[key]
 		if !own {

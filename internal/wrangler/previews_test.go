@@ -39,6 +39,23 @@ func TestPreviewsBlock(t *testing.T) {
 				assert.Equal(t, []string{"tail"}, p.TailConsumers)
 			},
 		},
+		{
+			name: "define only from the block",
+			src:  `{"name":"w","define":{"STAGE":"\"prod\""},"previews":{"define":{"STAGE":"\"preview\""}}}`,
+			check: func(t *testing.T, p *Previews) {
+				require.NotNil(t, p)
+				assert.Equal(t, map[string]string{"STAGE": `"preview"`}, p.Define)
+			},
+		},
+		{
+			name: "no define in the block: none (the top level's is not inherited)",
+			src:  `{"name":"w","define":{"STAGE":"\"prod\""},"previews":{}}`,
+			check: func(t *testing.T, p *Previews) {
+				require.NotNil(t, p)
+				assert.Nil(t, p.Define)
+			},
+		},
+		{name: "bad define", src: `{"name":"w","previews":{"define":{"A":1}}}`, wantErr: "previews.define"},
 		{name: "not an object", src: `{"name":"w","previews":true}`, wantErr: "previews"},
 		{name: "bad vars", src: `{"name":"w","previews":{"vars":[1]}}`, wantErr: "previews.vars"},
 		{name: "bad limits", src: `{"name":"w","previews":{"limits":"fast"}}`, wantErr: "previews.limits"},
