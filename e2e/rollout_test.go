@@ -64,7 +64,8 @@ func TestRolloutThreeStagesExactSequence(t *testing.T) {
 	assert.Equal(t, base, r.Outputs["previous-version-id"])
 	assert.Equal(t, "false", r.Outputs["rolled-back"])
 	assert.Contains(t, r.Summary, "#### Rollout")
-	assert.Contains(t, r.Summary, "| 1 | 10% | 300ms | 3 |")
+	// The number of health checks in a 300ms hold (every 100ms) depends on the machine's load.
+	assert.Regexp(t, `\| 1 \| 10% \| 300ms \| [1-9]\d* \|`, r.Summary)
 	assertNoSecrets(t, r)
 
 	// The override header reached the local health endpoint with the new version's ID.
