@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -189,4 +190,38 @@ func TestBundlePreviewDefine(t *testing.T) {
 	code := string(ps[0].Deployments[0].Modules[0].Content)
 	assert.Contains(t, code, `"preview"`)
 	assert.NotContains(t, code, `"production"`)
+}
+
+// TestBundleKeepsNativeProcessWarns: a bundle whose code tells Node.js by `process`'s type
+// tag, where workerd gives the Worker its own `process` and the project has no unenv preset
+// to swap in (wrangler's bundle would), deploys with a warning that says what to install.
+func TestBundleKeepsNativeProcessWarns(t *testing.T) {
+	t.Parallel()
+	const src = "const isNode = typeof process !== \"undefined\" && Object.prototype.toString.call(process) === \"[object process]\";\n" +
+		"export default { fetch: (): Response => new Response(isNode ? \"node\" : \"worker\") };\n"
+	for _, tc := range []struct {
+		name, date string
+		warns      bool
+	}{
+		{name: "workerd's own process", date: "2025-11-30", warns: true},
+		{name: "before process v2", date: "2025-09-01"},
+		{name: "iterable bodies: the preset keeps workerd's process too", date: "2026-03-01"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cf := newCloudflare(t)
+			ws := t.TempDir()
+			write(t, ws, "wrangler.toml", []byte("name = \"proc\"\nmain = \"src/index.ts\"\ncompatibility_date = \""+tc.date+"\"\ncompatibility_flags = [\"nodejs_compat\"]\n"))
+			write(t, ws, "src/index.ts", []byte(src))
+			r := pushJob(t, cf, ws, map[string]string{"worker": "", "compatibility-date": "", "modules": "", "bundle": "auto", "deploy": "true"}).exec(t, ctxFor(t))
+			require.Equal(t, 0, r.Code, r.Stdout)
+			w := strings.Join(warnings(r), "\n")
+			if tc.warns {
+				assert.Contains(t, w, "@cloudflare/unenv-preset and unenv are not installed")
+				assert.Contains(t, w, "disable_nodejs_process_v2")
+			} else {
+				assert.NotContains(t, w, "[object process]")
+			}
+		})
+	}
 }

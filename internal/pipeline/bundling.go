@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -216,12 +217,23 @@ func bundleEntry(cfg *inputs.Config, st *settings, plan bundlePlan, b *bundle.Bu
 	mods := make([]bundle.MemoryModule, len(r.Modules))
 	for i, m := range r.Modules {
 		mods[i] = bundle.MemoryModule{Name: m.Name, ContentType: m.ContentType, Content: m.Content}
+		if m.Name == r.Main && keepsNativeProcess(st, dir, m.Content) {
+			r.Summary.Warnings = append(r.Summary.Warnings, "the bundle tells Node.js by `process`'s type tag (\"[object process]\"), and workerd's own `process` passes that test: wrangler's bundle would give it unenv's polyfill, but @cloudflare/unenv-preset and unenv are not installed in the project, so the code may take Node.js-only paths (Astro then answers \"[object Object]\"). Install them before this step (npm ci with wrangler among the devDependencies brings them), or add the compatibility flag disable_nodejs_process_v2")
+		}
 	}
 	if err := b.AddMemory(r.Main, mods, 0); err != nil {
 		return nil, err
 	}
 	b.EntryPath = plan.entry
 	return &Bundled{Entry: relTo(cfg.WorkingDirectory, plan.entry), Reason: plan.reason, Main: r.Main, Summary: r.Summary}, nil
+}
+
+// keepsNativeProcess reports a bundle whose code tests `process`'s type tag while workerd
+// gives the Worker its own `process` and the project has no unenv preset, so that the bundle
+// could not swap in the polyfill that wrangler's would (docs/bundling.md).
+func keepsNativeProcess(st *settings, dir string, code []byte) bool {
+	return esbundle.NativeProcessReplaced(st.compatDate, st.compatFl) && bytes.Contains(code, []byte("[object process]")) &&
+		!esbundle.UnenvPresetInstalled(dir)
 }
 
 // logBundled prints what was bundled and why.
