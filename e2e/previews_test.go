@@ -569,3 +569,47 @@ func TestPreviewsMissingBindingsWarning(t *testing.T) {
 	assert.Contains(t, w[0], "add them under `previews` in wrangler.jsonc")
 	assert.NotContains(t, w[0], "STAGE", "the previews block sets its own")
 }
+
+// TestPreviewsWorkerSettingsFallBack: limits, placement and cache come from the previews
+// block when it sets them, else from the top level, also when the configuration has no
+// previews block at all (previews mode chosen by the input).
+func TestPreviewsWorkerSettingsFallBack(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, config                   string
+		inputs                         map[string]string
+		limits, placement, cacheOption string
+	}{
+		{
+			name:   "no previews block",
+			config: `{"name": "shop", "compatibility_date": "2025-09-01", "limits": {"cpu_ms": 100}, "placement": {"mode": "smart"}, "cache": {"enabled": true}}`,
+			inputs: map[string]string{"preview": "previews"},
+			limits: `{"cpu_ms": 100}`, placement: `{"mode": "smart"}`, cacheOption: `{"enabled": true}`,
+		},
+		{
+			name:   "the block's own",
+			config: `{"name": "shop", "compatibility_date": "2025-09-01", "limits": {"cpu_ms": 100}, "cache": {"enabled": true}, "previews": {"limits": {"cpu_ms": 50}, "cache": {"enabled": false}}}`,
+			limits: `{"cpu_ms": 50}`, cacheOption: `{"enabled": false}`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cf := newCloudflare(t)
+			gh := newFakeGitHub(t)
+			ws := workspace(t, "esm-multi")
+			write(t, ws, "wrangler.jsonc", []byte(tc.config))
+			r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), tc.inputs)
+			require.Equal(t, 0, r.Code, r.Stdout)
+			ps := cf.Previews("shop")
+			require.Len(t, ps, 1)
+			d := ps[0].Deployments[0]
+			for what, pair := range map[string][2]string{"limits": {tc.limits, string(d.Limits)}, "placement": {tc.placement, string(d.Placement)}, "cache_options": {tc.cacheOption, string(d.CacheOptions)}} {
+				if pair[0] == "" {
+					assert.Empty(t, pair[1], what)
+					continue
+				}
+				assert.JSONEq(t, pair[0], pair[1], what)
+			}
+		})
+	}
+}

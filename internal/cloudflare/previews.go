@@ -132,6 +132,8 @@ type PreviewDeploymentInput struct {
 	// Limits and Placement are objects in the API's format; nil leaves them out.
 	Limits    json.RawMessage
 	Placement json.RawMessage
+	// CacheOptions is the cache_options object; nil leaves it out.
+	CacheOptions json.RawMessage
 	// Migrations is the Durable Object migrations object ({old_tag, new_tag,
 	// steps}) to apply to the Preview, as in VersionInput; nil for none.
 	Migrations json.RawMessage
@@ -147,6 +149,7 @@ type previewDeploymentMeta struct {
 	Limits             json.RawMessage   `json:"limits,omitempty"`
 	Placement          json.RawMessage   `json:"placement,omitempty"`
 	Migrations         json.RawMessage   `json:"migrations,omitempty"`
+	CacheOptions       json.RawMessage   `json:"cache_options,omitempty"`
 }
 
 func (c *Client) previewPath(worker string, rest ...string) string {
@@ -354,6 +357,7 @@ func (c *Client) CreatePreviewDeployment(ctx context.Context, worker, preview st
 		Limits:             in.Limits,
 		Placement:          in.Placement,
 		Migrations:         in.Migrations,
+		CacheOptions:       in.CacheOptions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to create deployment of preview %q: bindings, assets, limits, placement or migrations are not valid JSON: %w", preview, err)

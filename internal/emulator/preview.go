@@ -728,6 +728,8 @@ type PreviewDeploymentState struct {
 	// MigrationTag the Preview's Durable Object migration tag after it.
 	Migrations   json.RawMessage
 	MigrationTag string
+	// Limits, Placement and CacheOptions are those objects as sent, nil when absent.
+	Limits, Placement, CacheOptions json.RawMessage
 }
 
 // Previews returns snapshots of the Worker's Previews in creation order, or nil when no
@@ -747,7 +749,9 @@ func (s *Server) Previews(workerIDOrName string) []PreviewState {
 				Annotations: maps.Clone(d.annotations), CompatibilityDate: d.v.compatibilityDate,
 				CompatibilityFlags: slices.Clone(d.v.compatibilityFlags),
 				AssetManifest:      maps.Clone(d.v.assetManifest), AssetConfig: assetConfig(d.v.extra["assets"]),
-				Migrations: slices.Clone(d.v.extra["migrations"]), MigrationTag: d.v.migrationTag}
+				Migrations: slices.Clone(d.v.extra["migrations"]), MigrationTag: d.v.migrationTag,
+				Limits: slices.Clone(d.v.extra["limits"]), Placement: slices.Clone(d.v.extra["placement"]),
+				CacheOptions: slices.Clone(d.v.extra["cache_options"])}
 			for _, m := range d.v.modules {
 				ds.Modules = append(ds.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
 			}

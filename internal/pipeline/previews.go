@@ -146,7 +146,9 @@ func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
 		// A configuration without a `previews` block (mode forced by the
 		// `preview` or `preview-name` input): still none of the top level's
 		// bindings, the rest falls back to the top level.
-		pv = &wrangler.Previews{}
+		v := st.project.version
+		pv = &wrangler.Previews{Limits: v.Limits, Placement: v.Placement, CacheOptions: v.CacheOptions}
+		st.previews = pv
 	}
 	if pv.Main != "" {
 		st.configMain = pv.Main
@@ -368,7 +370,7 @@ func previewDeploymentFor(ctx context.Context, api PreviewAPI, ev *ghevent.Conte
 		Annotations:        previewAnnotations(ev, res),
 	}
 	if pv := st.previews; pv != nil {
-		in.Limits, in.Placement = pv.Limits, pv.Placement
+		in.Limits, in.Placement, in.CacheOptions = pv.Limits, pv.Placement, pv.CacheOptions
 	}
 	// A Preview implements its own Durable Object namespaces: it gets the
 	// configuration's migrations after the tag its latest deployment left

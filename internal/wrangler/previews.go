@@ -21,9 +21,10 @@ type Previews struct {
 	HasCompatibilityFlags bool
 	// Bindings are the block's bindings and vars, sorted by name.
 	Bindings []bindings.Binding
-	// Limits and Placement are the block's objects, else the top level's, in
-	// the API's format; nil when neither sets them.
-	Limits, Placement json.RawMessage
+	// Limits, Placement and CacheOptions (the key `cache`) are the block's
+	// objects, else the top level's, in the API's format; nil when neither
+	// sets them.
+	Limits, Placement, CacheOptions json.RawMessage
 	// Worker holds observability, logpush and tags, applied when the action
 	// creates the Preview.
 	Worker WorkerSettings
@@ -59,7 +60,7 @@ func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, er
 			p.fail("key %q must be a table of strings", prefix+"previews.define")
 		}
 	}
-	for _, key := range []string{"limits", "placement"} {
+	for _, key := range []string{"limits", "placement", "cache"} {
 		v, own := section[key]
 		if !own {
 			v, own = eff[key]
@@ -72,10 +73,13 @@ func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, er
 			p.fail("key %q must be an object", prefix+"previews."+key)
 			continue
 		}
-		if key == "limits" {
+		switch key {
+		case "limits":
 			out.Limits = compact(v)
-		} else {
+		case "placement":
 			out.Placement = compact(v)
+		default:
+			out.CacheOptions = compact(v)
 		}
 	}
 	if v, ok := section["tail_consumers"]; ok {

@@ -18,7 +18,7 @@ func TestPreviewsBlock(t *testing.T) {
 		{
 			name: "own bindings only, settings fall back",
 			src: `{"name":"w","main":"src/index.ts","compatibility_date":"2026-01-01","vars":{"A":"top"},
-			  "limits":{"cpu_ms":100},"placement":{"mode":"smart"},
+			  "limits":{"cpu_ms":100},"placement":{"mode":"smart"},"cache":{"enabled":true},
 			  "previews":{"vars":{"A":"preview","B":"b"},"kv_namespaces":[{"binding":"KV","id":"0123456789abcdef0123456789abcdef"}],
 			    "compatibility_flags":[],"limits":{"cpu_ms":50},"observability":{"enabled":true},"tags":["pr"],
 			    "tail_consumers":[{"service":"tail"}]}}`,
@@ -34,6 +34,7 @@ func TestPreviewsBlock(t *testing.T) {
 				assert.Empty(t, p.CompatibilityFlags)
 				assert.JSONEq(t, `{"cpu_ms":50}`, string(p.Limits))
 				assert.JSONEq(t, `{"mode":"smart"}`, string(p.Placement), "placement from the top level")
+				assert.JSONEq(t, `{"enabled":true}`, string(p.CacheOptions), "cache from the top level")
 				assert.JSONEq(t, `{"enabled":true}`, string(p.Worker.Observability))
 				assert.Equal(t, []string{"pr"}, p.Worker.Tags)
 				assert.Equal(t, []string{"tail"}, p.TailConsumers)
@@ -53,6 +54,14 @@ func TestPreviewsBlock(t *testing.T) {
 			check: func(t *testing.T, p *Previews) {
 				require.NotNil(t, p)
 				assert.Nil(t, p.Define)
+			},
+		},
+		{
+			name: "cache from the block",
+			src:  `{"name":"w","cache":{"enabled":true},"previews":{"cache":{"enabled":false}}}`,
+			check: func(t *testing.T, p *Previews) {
+				require.NotNil(t, p)
+				assert.JSONEq(t, `{"enabled":false}`, string(p.CacheOptions))
 			},
 		},
 		{name: "bad define", src: `{"name":"w","previews":{"define":{"A":1}}}`, wantErr: "previews.define"},
