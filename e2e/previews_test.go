@@ -613,3 +613,21 @@ func TestPreviewsWorkerSettingsFallBack(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviewsKeysNotApplied: keys of the previews block that the action does not apply are
+// named in a notice on a Preview run, and not on a production run.
+func TestPreviewsKeysNotApplied(t *testing.T) {
+	t.Parallel()
+	cf := newCloudflare(t)
+	gh := newFakeGitHub(t)
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(`{"name": "shop", "compatibility_date": "2025-09-01",
+  "previews": {"vars": {"STAGE": "preview"}, "containers": [{"class_name": "C", "image": "./Dockerfile"}]}}`))
+	const notice = "not applied to Preview deployments by workers-deploy: previews.containers"
+	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), nil)
+	require.Equal(t, 0, r.Code, r.Stdout)
+	assert.Contains(t, r.Stdout, notice)
+	r = pushJob(t, cf, ws, map[string]string{"tag": "prod"}).exec(t, ctxFor(t))
+	require.Equal(t, 0, r.Code, r.Stdout)
+	assert.NotContains(t, r.Stdout, notice)
+}

@@ -150,6 +150,9 @@ func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
 		pv = &wrangler.Previews{Limits: v.Limits, Placement: v.Placement, CacheOptions: v.CacheOptions}
 		st.previews = pv
 	}
+	if len(pv.Ignored) > 0 {
+		deps.Log.Noticef("%s: these keys are not applied to Preview deployments by workers-deploy: %s", filepath.Base(st.configPath), strings.Join(pv.Ignored, ", "))
+	}
 	if pv.Main != "" {
 		st.configMain = pv.Main
 	}

@@ -3,6 +3,7 @@ package wrangler
 import (
 	"encoding/json"
 	"errors"
+	"sort"
 
 	"github.com/workers-deploy/workers-deploy/internal/bindings"
 )
@@ -33,6 +34,18 @@ type Previews struct {
 	// Define is the block's `define`: as wrangler bundles a Preview, the
 	// top level's `define` is not used (nil when the block has none).
 	Define map[string]string
+	// Ignored lists the block's keys the action does not apply (such as
+	// `containers`), as "previews.<key>", sorted; reported only when a run
+	// deploys a Preview.
+	Ignored []string
+}
+
+// previewsApplied are the `previews` keys the action applies besides the
+// binding keys.
+var previewsApplied = map[string]bool{
+	"main": true, "compatibility_date": true, "compatibility_flags": true, "observability": true,
+	"logpush": true, "tags": true, "limits": true, "placement": true, "cache": true,
+	"tail_consumers": true, "define": true,
 }
 
 // parsePreviews reads the `previews` block of the effective configuration eff,
@@ -102,5 +115,11 @@ func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, er
 		return nil, err
 	}
 	out.Bindings = merged
+	for k, v := range section {
+		if !previewsApplied[k] && !bindingKeys[k] && !quietKey(k, v) {
+			out.Ignored = append(out.Ignored, "previews."+k)
+		}
+	}
+	sort.Strings(out.Ignored)
 	return out, nil
 }

@@ -64,6 +64,14 @@ func TestPreviewsBlock(t *testing.T) {
 				assert.JSONEq(t, `{"enabled":false}`, string(p.CacheOptions))
 			},
 		},
+		{
+			name: "keys not applied are listed",
+			src:  `{"name":"w","previews":{"containers":[{"class_name":"C","image":"./Dockerfile"}],"vars":{"A":"a"},"unknown":1,"tags":[]}}`,
+			check: func(t *testing.T, p *Previews) {
+				require.NotNil(t, p)
+				assert.Equal(t, []string{"previews.containers", "previews.unknown"}, p.Ignored)
+			},
+		},
 		{name: "bad define", src: `{"name":"w","previews":{"define":{"A":1}}}`, wantErr: "previews.define"},
 		{name: "not an object", src: `{"name":"w","previews":true}`, wantErr: "previews"},
 		{name: "bad vars", src: `{"name":"w","previews":{"vars":[1]}}`, wantErr: "previews.vars"},
