@@ -217,9 +217,11 @@ func TestFault_late(t *testing.T) {
 	require.Eventually(t, func() bool { return len(e.srv.Workers()) == 1 }, 5*time.Second, 5*time.Millisecond,
 		"applied after the client gave up")
 	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "timeout plus the delay")
-	reqs := e.srv.Requests()
-	require.Len(t, reqs, 1)
-	assert.Equal(t, "late", reqs[0].Fault)
+	// The request's record is completed after the late write is applied: wait for it too.
+	require.Eventually(t, func() bool {
+		reqs := e.srv.Requests()
+		return len(reqs) == 1 && reqs[0].Fault == "late"
+	}, 5*time.Second, 5*time.Millisecond, "recorded as a late fault: %+v", e.srv.Requests())
 }
 
 func TestFault_empty(t *testing.T) {
