@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The builder stage is named `build`: CI (see docs/container.md) can
+# The builder stage is named `build`: CI (see docs/container-image.md) can
 # replace it with host-built files via `podman build --build-context build=DIR`.
 # A pinned digest would be better for reproducibility; it is left as a tag here
 # because this project's machines cannot pull images to look the digest up.

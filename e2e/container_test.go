@@ -14,7 +14,7 @@ import (
 )
 
 // TestContainerImage builds the image from the Dockerfile with podman (its
-// `build` stage replaced by host-built files, docs/container.md) and
+// `build` stage replaced by host-built files, docs/container-image.md) and
 // runs it the way the runner starts a container action: workspace, workflow and
 // file-command folders mounted, inputs and context as environment variables.
 func TestContainerImage(t *testing.T) {

@@ -33,7 +33,7 @@ var (
 // TestRepositoryIsSelfContained: every Markdown file that the code, the docs
 // or the workflows name exists in the repository under the path given
 // (relative to the citing file or to the repository root, so code cites
-// docs/cloudflare-api.md, not a bare name), no relative path climbs out of
+// docs/workers-api.md, not a bare name), no relative path climbs out of
 // the repository, and no code comment cites the issue tracker. A newcomer
 // must be able to follow every reference from a clone alone.
 func TestRepositoryIsSelfContained(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"github.com/workers-deploy/workers-deploy/internal/safefile"
 )
 
-// Limits of docs/cloudflare-api.md §8 and §9.
+// Limits of docs/workers-api.md §8 and §9.
 const (
 	// MaxFileBytes: each asset must be smaller than 25 MiB.
 	MaxFileBytes = 25 << 20
@@ -277,7 +277,7 @@ func hashFile(p string) (string, error) {
 }
 
 // contentType guesses the type served with an asset; application/null makes
-// the service send none (docs/cloudflare-api.md §8).
+// the service send none (docs/workers-api.md §8).
 func contentType(p string) string {
 	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
 		return t

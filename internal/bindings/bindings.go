@@ -28,7 +28,7 @@ type Binding struct {
 func (b Binding) Info() string { return b.Name + " (" + b.Type + ")" }
 
 // identifier is the ASCII subset of JavaScript identifiers. Binding names become
-// variables of the Worker's env (docs/cloudflare-api.md §6.3: names must be valid
+// variables of the Worker's env (docs/workers-api.md §6.3: names must be valid
 // JavaScript identifiers, code 10021); non-ASCII identifiers are legal
 // JavaScript but are refused here, as the emulator does.
 var identifier = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)

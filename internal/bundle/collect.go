@@ -21,7 +21,7 @@ import (
 )
 
 // DefaultMaxGzipBytes is the default limit on the gzip size of a bundle: Cloudflare's
-// paid-plan limit of 10 MiB compressed (docs/cloudflare-api.md §9; the free plan allows 3 MB).
+// paid-plan limit of 10 MiB compressed (docs/workers-api.md §9; the free plan allows 3 MB).
 const DefaultMaxGzipBytes = 10 << 20
 
 // mainCandidates are the base names the entry module is guessed from when neither `main-module`

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Module content types accepted by the Workers API (docs/cloudflare-api.md §6.4).
+// Module content types accepted by the Workers API (docs/workers-api.md §6.4).
 const (
 	// TypeESModule is an ES module (.js, .mjs).
 	TypeESModule = "application/javascript+module"
@@ -30,7 +30,7 @@ const (
 // requirementsFile is the base name wrangler uploads as TypePythonRequirement instead of text.
 const requirementsFile = "requirements.txt"
 
-// extensionTypes follows wrangler's module rules (docs/cloudflare-api.md §6.4, docs/upload-model.md). The API itself does not enforce extensions; these are conventions.
+// extensionTypes follows wrangler's module rules (docs/workers-api.md §6.4, docs/upload-model.md). The API itself does not enforce extensions; these are conventions.
 var extensionTypes = map[string]string{
 	".js":   TypeESModule,
 	".mjs":  TypeESModule,

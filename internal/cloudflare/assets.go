@@ -17,7 +17,7 @@ import (
 // bearerKey carries a call-specific bearer token to authTransport.
 type bearerKey struct{}
 
-// AssetManifestEntry describes one static asset file (docs/cloudflare-api.md §8).
+// AssetManifestEntry describes one static asset file (docs/workers-api.md §8).
 type AssetManifestEntry struct {
 	// Hash is 32 hex characters: the first half of the file's SHA-256.
 	Hash string `json:"hash"`
@@ -50,7 +50,7 @@ type AssetFile struct {
 // Starting a session changes nothing that a second one would not, so it is
 // re-sent after an ambiguous failure.
 //
-// API: POST /accounts/{account_id}/workers/scripts/{script_name}/assets-upload-session (docs/cloudflare-api.md §4, §8).
+// API: POST /accounts/{account_id}/workers/scripts/{script_name}/assets-upload-session (docs/workers-api.md §4, §8).
 func (c *Client) CreateAssetUploadSession(ctx context.Context, scriptName string, manifest map[string]AssetManifestEntry) (*AssetUploadSession, error) {
 	if scriptName == "" {
 		return nil, errors.New("failed to start an asset upload session: the worker name is empty")
@@ -91,7 +91,7 @@ func resend(context.Context) (bool, error) { return false, nil }
 // when the service has every file of the manifest (HTTP 201), "" otherwise.
 // Uploads are content-addressed, so a failed attempt is simply re-sent.
 //
-// API: POST /accounts/{account_id}/workers/assets/upload?base64=true (docs/cloudflare-api.md §4, §8).
+// API: POST /accounts/{account_id}/workers/assets/upload?base64=true (docs/workers-api.md §4, §8).
 func (c *Client) UploadAssets(ctx context.Context, uploadJWT string, files []AssetFile) (string, error) {
 	if uploadJWT == "" {
 		return "", errors.New("failed to upload assets: the upload token is empty")

@@ -16,7 +16,7 @@ import (
 )
 
 // Defaults for the retry behaviour of one call. The SDK's own defaults (11
-// attempts, up to about 3.5 minutes, see docs/cloudflare-api.md §2.1) are too
+// attempts, up to about 3.5 minutes, see docs/workers-api.md §2.1) are too
 // slow for a deploy step that must react to cancellation within seconds.
 const (
 	// DefaultRetryBudget is the total time one call may take, retries included.

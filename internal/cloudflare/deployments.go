@@ -33,7 +33,7 @@ type DeploymentVersion struct {
 	Percentage float64 `json:"percentage"`
 }
 
-// Deployment is a split of a Worker's traffic over one or two versions (docs/cloudflare-api.md §7.2).
+// Deployment is a split of a Worker's traffic over one or two versions (docs/workers-api.md §7.2).
 type Deployment struct {
 	// ID is the deployment's UUID.
 	ID string `json:"id"`
@@ -59,7 +59,7 @@ func (d *Deployment) lacks() string {
 	return ""
 }
 
-// deploymentInput is the body of Create Deployment (docs/cloudflare-api.md §7.1).
+// deploymentInput is the body of Create Deployment (docs/workers-api.md §7.1).
 type deploymentInput struct {
 	Strategy    string              `json:"strategy"`
 	Versions    []DeploymentVersion `json:"versions"`
@@ -69,7 +69,7 @@ type deploymentInput struct {
 // ListDeployments returns a Worker's deployments, newest first: the first one
 // is live. scriptName is the Worker's name (not its ID).
 //
-// API: GET /accounts/{account_id}/workers/scripts/{script_name}/deployments (docs/cloudflare-api.md §4).
+// API: GET /accounts/{account_id}/workers/scripts/{script_name}/deployments (docs/workers-api.md §4).
 func (c *Client) ListDeployments(ctx context.Context, scriptName string) ([]Deployment, error) {
 	if scriptName == "" {
 		return nil, errors.New("failed to list deployments: the worker name is empty")
@@ -110,7 +110,7 @@ func (c *Client) ListDeployments(ctx context.Context, scriptName string) ([]Depl
 // re-sending: if the live one has exactly these versions and percentages and
 // was created after the call started, it is returned.
 //
-// API: POST /accounts/{account_id}/workers/scripts/{script_name}/deployments (docs/cloudflare-api.md §4, §7.1).
+// API: POST /accounts/{account_id}/workers/scripts/{script_name}/deployments (docs/workers-api.md §4, §7.1).
 func (c *Client) CreateDeployment(ctx context.Context, scriptName string, versions []DeploymentVersion, message string, force bool) (*Deployment, error) {
 	if scriptName == "" {
 		return nil, errors.New("failed to create deployment: the worker name is empty")

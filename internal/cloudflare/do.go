@@ -112,7 +112,7 @@ type call struct {
 	bearer string
 }
 
-// resultInfo is the pagination block of list responses (docs/cloudflare-api.md §3.4).
+// resultInfo is the pagination block of list responses (docs/workers-api.md §3.4).
 type resultInfo struct {
 	Page       int `json:"page"`
 	PerPage    int `json:"per_page"`
@@ -121,7 +121,7 @@ type resultInfo struct {
 	TotalPages int `json:"total_pages"`
 }
 
-// envelope is the JSON wrapper of every response (docs/cloudflare-api.md §3.1, §3.2).
+// envelope is the JSON wrapper of every response (docs/workers-api.md §3.1, §3.2).
 type envelope struct {
 	Success    *bool           `json:"success"`
 	Errors     []ErrorDetail   `json:"errors"`
@@ -150,7 +150,7 @@ func (c *Client) policy() retry.Policy {
 	}
 }
 
-// do runs c with retries; see the package documentation and docs/cloudflare-api.md §2.1.
+// do runs c with retries; see the package documentation and docs/workers-api.md §2.1.
 func (c *Client) do(ctx context.Context, cl *call) error {
 	label := cl.method + " " + cl.path
 	rc := retry.Call{

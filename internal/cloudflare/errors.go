@@ -19,7 +19,7 @@ var ErrUnknownOutcome = errors.New("the request may or may not have been applied
 var ErrNoToken = errors.New("no Cloudflare API token: set the `api-token` input (from a secret) or CLOUDFLARE_API_TOKEN; the token needs Workers Scripts: Edit. To try the action without an account use `api-url: local`")
 
 // Error codes of the Workers API that the client branches on
-// (docs/cloudflare-api.md §3.3).
+// (docs/workers-api.md §3.3).
 const (
 	// CodeAuthentication (HTTP 403): the token is missing, invalid, or has no
 	// access to the account.

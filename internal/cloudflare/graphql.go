@@ -17,7 +17,7 @@ const graphqlMaxAttempts = 3
 
 // InvocationsQuery is the GraphQL query WorkerInvocations sends: invocations
 // of one Worker's versions in a time window, one row per version and status
-// (docs/cloudflare-api.md §13.2). `scriptVersion` is used by public clients and the
+// (docs/workers-api.md §13.2). `scriptVersion` is used by public clients and the
 // dashboard but not documented on a Cloudflare docs page (*inferred*).
 const InvocationsQuery = `query WorkerVersionHealth($accountTag: string!, $script: string!, $versions: [string!], $since: Time!, $until: Time!) {
   viewer {
@@ -83,7 +83,7 @@ type invocationsResponse struct {
 // zero counts when it had no traffic. The token needs Account Analytics: Read.
 // Analytics lag by a few minutes, so a window that ends now may be incomplete.
 //
-// API: POST {base}/graphql (docs/cloudflare-api.md §13.2). GraphQL answers are
+// API: POST {base}/graphql (docs/workers-api.md §13.2). GraphQL answers are
 // not v4 envelopes: errors come in a top-level `errors` array, often with 200.
 func (c *Client) WorkerInvocations(ctx context.Context, script string, versions []string, since, until time.Time) (map[string]VersionInvocations, error) {
 	if script == "" || len(versions) == 0 {

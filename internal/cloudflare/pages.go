@@ -8,7 +8,7 @@ const maxPages = 200
 // errTooManyPages is walkPages' answer when maxPages pages did not end the list.
 var errTooManyPages = errors.New("stopped after 200 pages")
 
-// walkPages reads a paged list (docs/cloudflare-api.md §3.4) from page 1,
+// walkPages reads a paged list (docs/workers-api.md §3.4) from page 1,
 // perPage items a page, and hands each page to visit until visit says it is
 // done, a page is empty (the end, as in Cloudflare's SDK auto-pager), a page
 // starts with the same item as the one before (a server that ignores page),

@@ -9,7 +9,7 @@ import (
 // AccountSubdomain returns the account's workers.dev subdomain label (the
 // "<sub>" of <sub>.workers.dev), or "" when the account has none (HTTP 404).
 //
-// API: GET /accounts/{account_id}/workers/subdomain (docs/cloudflare-api.md §4).
+// API: GET /accounts/{account_id}/workers/subdomain (docs/workers-api.md §4).
 func (c *Client) AccountSubdomain(ctx context.Context) (string, error) {
 	var res struct {
 		Subdomain string `json:"subdomain"`

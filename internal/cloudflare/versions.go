@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Annotation keys of versions and deployments (docs/cloudflare-api.md §6.2).
+// Annotation keys of versions and deployments (docs/workers-api.md §6.2).
 const (
 	// AnnotationTag is the version tag (at most 100 bytes), the action's idempotency key.
 	AnnotationTag = "workers/tag"
@@ -58,7 +58,7 @@ func (a *Annotations) UnmarshalJSON(b []byte) error {
 }
 
 // Version is an immutable snapshot of a Worker's code and configuration
-// (docs/cloudflare-api.md §6.5).
+// (docs/workers-api.md §6.5).
 type Version struct {
 	// ID is the version's UUID.
 	ID string `json:"id"`
@@ -140,13 +140,13 @@ type ModuleContent struct {
 type ModuleUpload struct {
 	// Name is the module's name, its path in the bundle with forward slashes.
 	Name string
-	// ContentType is the module's content type (docs/cloudflare-api.md §6.4).
+	// ContentType is the module's content type (docs/workers-api.md §6.4).
 	ContentType string
 	// Open returns a fresh reader of the module's content.
 	Open func() (io.ReadCloser, error)
 }
 
-// VersionInput is the body of Create Version (docs/cloudflare-api.md §6.1). Empty fields are left out.
+// VersionInput is the body of Create Version (docs/workers-api.md §6.1). Empty fields are left out.
 type VersionInput struct {
 	// MainModule names the entry module; required when Modules is not empty.
 	MainModule string
@@ -190,7 +190,7 @@ type versionMeta struct {
 // ListVersions returns one page of a Worker's versions. page is 1-based and
 // perPage the page size; 0 leaves either to the server. A page past the end is empty.
 //
-// API: GET /accounts/{account_id}/workers/workers/{worker_id}/versions (docs/cloudflare-api.md §4).
+// API: GET /accounts/{account_id}/workers/workers/{worker_id}/versions (docs/workers-api.md §4).
 func (c *Client) ListVersions(ctx context.Context, worker string, page, perPage int) ([]Version, error) {
 	vs, _, err := c.listVersions(ctx, worker, page, perPage)
 	if err != nil {
@@ -283,7 +283,7 @@ func (c *Client) FindVersionsByTag(ctx context.Context, worker, tag string) (*Ta
 // least 8 characters, or "latest". With includeModules the modules' content
 // is returned too (it can be many MB).
 //
-// API: GET /accounts/{account_id}/workers/workers/{worker_id}/versions/{version_id} (docs/cloudflare-api.md §4).
+// API: GET /accounts/{account_id}/workers/workers/{worker_id}/versions/{version_id} (docs/workers-api.md §4).
 func (c *Client) GetVersion(ctx context.Context, worker, versionID string, includeModules bool) (*Version, error) {
 	if versionID == "" {
 		return nil, fmt.Errorf("failed to get version of worker %q: the version ID is empty", worker)
@@ -317,7 +317,7 @@ func (c *Client) GetVersion(ctx context.Context, worker, versionID string, inclu
 // nothing is re-sent and the error wraps ErrUnknownOutcome. A 429 is retried
 // as is.
 //
-// API: POST /accounts/{account_id}/workers/workers/{worker_id}/versions (docs/cloudflare-api.md §4, §6.1).
+// API: POST /accounts/{account_id}/workers/workers/{worker_id}/versions (docs/workers-api.md §4, §6.1).
 func (c *Client) CreateVersion(ctx context.Context, worker string, in VersionInput) (*Version, error) {
 	if err := validateVersionInput(in); err != nil {
 		return nil, fmt.Errorf("failed to create version of worker %q: %w", worker, err)

@@ -17,7 +17,7 @@ type SubdomainSettings struct {
 	PreviewsEnabled bool `json:"previews_enabled"`
 }
 
-// Worker is the parent resource of versions (docs/cloudflare-api.md §5.1).
+// Worker is the parent resource of versions (docs/workers-api.md §5.1).
 type Worker struct {
 	// ID is the 32-hex Worker ID.
 	ID string `json:"id"`
@@ -106,7 +106,7 @@ func createWorkerBody(in WorkerInput) workerCreateBody {
 // GetWorker returns a Worker by 32-hex ID or by name. Use IsNotFound on the
 // error to detect a missing Worker.
 //
-// API: GET /accounts/{account_id}/workers/workers/{worker_id} (docs/cloudflare-api.md §4).
+// API: GET /accounts/{account_id}/workers/workers/{worker_id} (docs/workers-api.md §4).
 func (c *Client) GetWorker(ctx context.Context, idOrName string) (*Worker, error) {
 	if idOrName == "" {
 		return nil, errors.New("failed to get worker: the worker name or ID is empty")
@@ -129,7 +129,7 @@ func (c *Client) GetWorker(ctx context.Context, idOrName string) (*Worker, error
 // that Worker instead. After an attempt with an unknown outcome it looks the
 // Worker up by name before re-sending.
 //
-// API: POST /accounts/{account_id}/workers/workers (docs/cloudflare-api.md §4).
+// API: POST /accounts/{account_id}/workers/workers (docs/workers-api.md §4).
 func (c *Client) CreateWorker(ctx context.Context, in WorkerInput) (*Worker, error) {
 	if in.Name == "" {
 		return nil, errors.New("failed to create worker: the name is empty")

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// assetTokenLifetime is the lifetime of upload and completion tokens (docs/cloudflare-api.md §8: 1 h).
+// assetTokenLifetime is the lifetime of upload and completion tokens (docs/workers-api.md §8: 1 h).
 const assetTokenLifetime = time.Hour
 
 // assetHashRe is a manifest hash: 32 hex characters (§8; the API is inferred to require

@@ -22,7 +22,7 @@ const (
 	kStrArr                // an array of strings
 )
 
-// bindingSpec describes one binding type of docs/cloudflare-api.md §6.3.
+// bindingSpec describes one binding type of docs/workers-api.md §6.3.
 type bindingSpec struct {
 	required map[string]keyKind
 	optional map[string]keyKind
@@ -170,7 +170,7 @@ func jsonNumber(v any) (float64, bool) {
 // rejected here (inferred: no real Worker uses them).
 var jsIdentifierRe = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
-// Text binding limits (docs/cloudflare-api.md §6.3, §9): each plain_text/secret_text value at most
+// Text binding limits (docs/workers-api.md §6.3, §9): each plain_text/secret_text value at most
 // 5 KB, at most 128 of them (the paid-plan number).
 const (
 	maxTextBindingBytes = 5 * 1024

@@ -30,7 +30,7 @@ type DeploymentVersion struct {
 }
 
 // percentTolerance is how far the sum of percentages may be from 100. wrangler checks with
-// 0.001; the server's tolerance is unknown (docs/cloudflare-api.md §7.1).
+// 0.001; the server's tolerance is unknown (docs/workers-api.md §7.1).
 const percentTolerance = 0.001
 
 type deploymentOut struct {
@@ -70,7 +70,7 @@ func (w *worker) addDeployment(d *deployment) {
 }
 
 // lookupScript finds {script} by Worker name only: whether the /scripts/ paths accept the
-// 32-hex ID is undocumented (docs/cloudflare-api.md §4, inferred: no). Callers hold s.mu.
+// 32-hex ID is undocumented (docs/workers-api.md §4, inferred: no). Callers hold s.mu.
 func (s *Server) lookupScript(rc *reqCtx) (*worker, *reply) {
 	w := s.account(rc.params["account"]).byName[rc.params["script"]]
 	if w == nil {
@@ -133,7 +133,7 @@ func (s *Server) createDeployment(rc *reqCtx) *reply {
 			return invalidDeployment("versions[%d].percentage is required", i)
 		}
 		// The 2024 schema allowed 0..100, the 2025 one 0.01..100, and the docs show a 0 %
-		// entry used with version overrides (conflict, docs/cloudflare-api.md §7.1). The emulator
+		// entry used with version overrides (conflict, docs/workers-api.md §7.1). The emulator
 		// follows the newer schema: a version in a deployment gets some traffic.
 		p := *dv.Percentage
 		if p <= 0 || p > 100 {
@@ -243,7 +243,7 @@ func (s *Server) deleteDeployment(rc *reqCtx) *reply {
 		return deploymentNotFound(rc.params["deployment"])
 	}
 	if d == w.activeDeployment() {
-		// The error docs list 10338 with HTTP 404, odd as that is (docs/cloudflare-api.md §3.3).
+		// The error docs list 10338 with HTTP 404, odd as that is (docs/workers-api.md §3.3).
 		return fail(http.StatusNotFound, 10338, "Cannot delete deployment %s: it is the active deployment", d.id)
 	}
 	w.deployments = slices.DeleteFunc(w.deployments, func(x *deployment) bool { return x == d })

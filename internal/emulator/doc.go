@@ -5,7 +5,7 @@
 // and R2 bucket endpoints that find and create resources by name (names and IDs only, no data).
 //
 // A [Server] is an [http.Handler] that serves the API under [BasePath] ("/client/v4"), with the
-// envelopes, status codes, error codes and pagination described in docs/cloudflare-api.md, so
+// envelopes, status codes, error codes and pagination described in docs/workers-api.md, so
 // that Cloudflare's own Go SDK (github.com/cloudflare/cloudflare-go/v6) works against it
 // unchanged: point the SDK at "http://host:port/client/v4".
 //
@@ -18,6 +18,6 @@
 //   - [Serve] and [Start] to run it on a listener, as cmd/workers-emulator and the action's
 //     `api-url: local` mode do.
 //
-// Behaviour that docs/cloudflare-api.md marks as inferred or conflicting is implemented one way
+// Behaviour that docs/workers-api.md marks as inferred or conflicting is implemented one way
 // and commented at the place where the choice is made.
 package emulator

@@ -60,7 +60,7 @@ func defaultFaultCode(status int) int {
 		// throttling your request speed"); seen in real responses, not in the docs.
 		return 971
 	case status == http.StatusConflict:
-		return 10035 // concurrent modification, docs/cloudflare-api.md §3.3
+		return 10035 // concurrent modification, docs/workers-api.md §3.3
 	case status >= 500:
 		return 10002 // internal error
 	default:

@@ -78,7 +78,7 @@ type graphqlError struct {
 
 func graphqlFail(format string, args ...any) *reply {
 	// The GraphQL API reports query errors with HTTP 200 and an errors array
-	// (docs/cloudflare-api.md §13.2: "always check the top-level errors array").
+	// (docs/workers-api.md §13.2: "always check the top-level errors array").
 	return &reply{status: http.StatusOK, raw: graphqlAnswer{Errors: []graphqlError{{Message: fmt.Sprintf(format, args...)}}}}
 }
 
@@ -97,7 +97,7 @@ type invocationRow struct {
 // (cloudflare.InvocationsQuery): workersInvocationsAdaptive of one Worker's
 // versions, grouped by scriptVersion and status. It is not a GraphQL engine:
 // the filter values are read from the variables $accountTag, $script,
-// $versions, $since and $until, the names used in docs/cloudflare-api.md §13.2.
+// $versions, $since and $until, the names used in docs/workers-api.md §13.2.
 func (s *Server) graphql(rc *reqCtx) *reply {
 	var in graphqlRequest
 	if err := json.Unmarshal(rc.body, &in); err != nil || in.Query == "" {

@@ -34,7 +34,7 @@ const DefaultSubdomain = "emulator"
 const AuthorEmail = "emulator@example.com"
 
 // maxBodyBytes bounds a request body. Cloudflare's own limit depends on the plan (100 MB on
-// Free/Pro, see docs/cloudflare-api.md §9); 128 MiB leaves room for base64 overhead.
+// Free/Pro, see docs/workers-api.md §9); 128 MiB leaves room for base64 overhead.
 const maxBodyBytes = 128 << 20
 
 // Options configure a Server. The zero value is usable: any bearer token, any 32-hex account,
@@ -144,7 +144,7 @@ func New(opts Options) (*Server, error) {
 // Routing
 
 // authKind says how a route authenticates. Every route but one uses the API token (GraphQL,
-// §13, too, although it lives outside /accounts/); the static asset upload (docs/cloudflare-api.md
+// §13, too, although it lives outside /accounts/); the static asset upload (docs/workers-api.md
 // §8, POST /accounts/{a}/workers/assets/upload) uses the upload-session JWT instead.
 type authKind int
 
@@ -440,7 +440,7 @@ type resultInfo struct {
 	TotalPages int `json:"total_pages"`
 }
 
-// envelope is the v4 response envelope (docs/cloudflare-api.md §3.1/§3.2).
+// envelope is the v4 response envelope (docs/workers-api.md §3.1/§3.2).
 type envelope struct {
 	Success    bool         `json:"success"`
 	Errors     []apiMessage `json:"errors"`
@@ -551,7 +551,7 @@ func parsePaging(q url.Values) (page, perPage int, rep *reply) {
 }
 
 // paginate returns the page-th page (1-based) of items, never nil: pages past the end are
-// empty, which is what stops the SDK's auto-pager (docs/cloudflare-api.md §3.4).
+// empty, which is what stops the SDK's auto-pager (docs/workers-api.md §3.4).
 func paginate[T any](items []T, page, perPage int) ([]T, resultInfo) {
 	total := len(items)
 	info := resultInfo{Page: page, PerPage: perPage, TotalCount: total, TotalPages: (total + perPage - 1) / perPage}

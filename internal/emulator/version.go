@@ -39,7 +39,7 @@ type module struct {
 	content     []byte
 }
 
-// moduleContentTypes are the module content types of docs/cloudflare-api.md §6.4.
+// moduleContentTypes are the module content types of docs/workers-api.md §6.4.
 var moduleContentTypes = []string{
 	"application/javascript+module",
 	"text/javascript+module",
@@ -67,7 +67,7 @@ var mainModuleContentTypes = []string{
 // interpreting them.
 var passthroughKeys = []string{"limits", "placement", "migrations", "containers", "usage_model", "cache_options", "package_dependencies"}
 
-// Annotation limits (docs/cloudflare-api.md §6.2): workers/tag at most 100 bytes (rejected with
+// Annotation limits (docs/workers-api.md §6.2): workers/tag at most 100 bytes (rejected with
 // 100102), workers/message truncated to 1000 bytes.
 const (
 	maxTagBytes     = 100
@@ -107,7 +107,7 @@ func truncateUTF8(s string, n int) string {
 }
 
 // resolveVersion resolves {version_id}: "latest" (the most recently created version), a full
-// UUID, or a unique prefix of at least 8 characters (docs/cloudflare-api.md §1, §11.2).
+// UUID, or a unique prefix of at least 8 characters (docs/workers-api.md §1, §11.2).
 func resolveVersion(w *worker, ref string) (*version, *reply) {
 	return resolveByID(w.versions, func(v *version) string { return v.id }, ref, "Version", versionNotFound)
 }
@@ -236,7 +236,7 @@ func resolveInherits(w *worker, bindings []map[string]any) ([]map[string]any, *r
 	return out, nil
 }
 
-// parseVersionInput validates a Create Version body (docs/cloudflare-api.md §6, §11.4) into a
+// parseVersionInput validates a Create Version body (docs/workers-api.md §6, §11.4) into a
 // version without ID, number or resolved inherit bindings.
 func parseVersionInput(body []byte) (*version, *reply) {
 	var in versionInput
@@ -388,7 +388,7 @@ func publicAssets(raw json.RawMessage) json.RawMessage {
 
 // previewURLs are the version's preview URLs: "https://<first 8 hex of the ID>-<worker>.
 // <subdomain>.workers.dev" when the Worker has previews enabled and the account has a
-// subdomain, otherwise none (docs/cloudflare-api.md §6.5, inferred).
+// subdomain, otherwise none (docs/workers-api.md §6.5, inferred).
 func (s *Server) previewURLs(w *worker, v *version) []string {
 	if !w.subdomain.PreviewsEnabled || s.subdomain == "" {
 		return []string{}
@@ -396,7 +396,7 @@ func (s *Server) previewURLs(w *worker, v *version) []string {
 	return []string{fmt.Sprintf("https://%s-%s.%s.workers.dev", v.id[:8], w.name, s.subdomain)}
 }
 
-// versionOut is the Version resource in responses (docs/cloudflare-api.md §6.5). Write-only
+// versionOut is the Version resource in responses (docs/workers-api.md §6.5). Write-only
 // binding values are left out; modules only when withModules.
 func (s *Server) versionOut(w *worker, v *version, withModules bool) map[string]any {
 	bindings := make([]map[string]any, 0, len(v.bindings))

@@ -36,7 +36,7 @@ type worker struct {
 	previews     []*preview // creation order (preview.go)
 }
 
-// workerSettings are the Worker fields a client can write (docs/cloudflare-api.md §5.1).
+// workerSettings are the Worker fields a client can write (docs/workers-api.md §5.1).
 type workerSettings struct {
 	name          string
 	logpush       bool
@@ -57,14 +57,14 @@ type SubdomainSettings struct {
 }
 
 // defaultObservability is the observability object of a new Worker, from the defaults in
-// [OAS-2025] (docs/cloudflare-api.md §5.1).
+// [OAS-2025] (docs/workers-api.md §5.1).
 var defaultObservability = json.RawMessage(`{"enabled":false,"head_sampling_rate":1,"logs":{"destinations":[],"enabled":false,"head_sampling_rate":1,"invocation_logs":true,"persist":true}}`)
 
 func defaultSettings() workerSettings {
 	return workerSettings{observability: defaultObservability, tags: []string{}, tailConsumers: []string{}}
 }
 
-// workerNameRe is the OpenAPI name pattern (docs/cloudflare-api.md §5.2). The error-code docs are
+// workerNameRe is the OpenAPI name pattern (docs/workers-api.md §5.2). The error-code docs are
 // stricter (must start with a letter, no underscores); the emulator accepts what the schema
 // accepts, plus the documented 63-character maximum.
 var workerNameRe = regexp.MustCompile(`^[a-z0-9_][a-z0-9-_]*$`)
@@ -73,7 +73,7 @@ const maxWorkerNameLen = 63
 
 // Tag limits: [OAS-2025] says at most 8 tags of at most 1024 characters without "," or "&";
 // the legacy settings schema allowed 10 and the error docs say 128 bytes (conflict, see
-// docs/cloudflare-api.md §5.1). The emulator uses the OpenAPI numbers and the documented codes.
+// docs/workers-api.md §5.1). The emulator uses the OpenAPI numbers and the documented codes.
 const (
 	maxWorkerTags   = 8
 	maxWorkerTagLen = 1024
@@ -88,7 +88,7 @@ func (s *Server) account(id string) *account {
 	return a
 }
 
-// findWorker resolves {worker_id}: the Worker ID first, then the name (docs/cloudflare-api.md §11.2).
+// findWorker resolves {worker_id}: the Worker ID first, then the name (docs/workers-api.md §11.2).
 func (a *account) findWorker(ref string) *worker {
 	if id := strings.ToLower(ref); hex32Re.MatchString(id) {
 		if w := a.workers[id]; w != nil {
@@ -135,7 +135,7 @@ func applyWorkerInput(base workerSettings, in workerInput, requireName bool) (wo
 		}
 		out.name = *in.Name
 	case requireName:
-		// 10005 is the documented "missing name" code (docs/cloudflare-api.md §3.3).
+		// 10005 is the documented "missing name" code (docs/workers-api.md §3.3).
 		return out, fail(http.StatusBadRequest, 10005, "Missing required field name")
 	}
 	if in.Logpush != nil {
@@ -295,7 +295,7 @@ func deepMerge(base, in map[string]any) map[string]any {
 	return out
 }
 
-// workerOut is the Worker resource in responses (docs/cloudflare-api.md §5.1).
+// workerOut is the Worker resource in responses (docs/workers-api.md §5.1).
 type workerOut struct {
 	ID            string            `json:"id"`
 	Name          string            `json:"name"`

@@ -91,7 +91,7 @@ type Fault struct {
 	// RetryAfterMs, when set, is sent as the Retry-After-Ms header (milliseconds).
 	RetryAfterMs string
 	// ShouldRetry, when set ("true" or "false"), is sent as the x-should-retry header, which
-	// overrides the Cloudflare SDK's own retry decision (docs/cloudflare-api.md §2.1).
+	// overrides the Cloudflare SDK's own retry decision (docs/workers-api.md §2.1).
 	ShouldRetry string
 	// Latency is how long a Latency waits before serving, or how long after the client
 	// gave up a Late applies the request.

@@ -14,7 +14,7 @@ import (
 )
 
 // OverrideHeader forces a request to a version of a Worker, whatever the
-// split, as long as the version is in the live deployment (docs/cloudflare-api.md
+// split, as long as the version is in the live deployment (docs/workers-api.md
 // §7.2, §13.1).
 const OverrideHeader = "Cloudflare-Workers-Version-Overrides"
 

@@ -20,7 +20,7 @@ const DefaultAPIURL = "https://api.cloudflare.com/client/v4"
 // LocalAPIURL is the api-url value that starts the embedded emulator.
 const LocalAPIURL = "local"
 
-// MaxTagBytes is the limit on `workers/tag` (docs/cloudflare-api.md §6.2: 100 bytes in
+// MaxTagBytes is the limit on `workers/tag` (docs/workers-api.md §6.2: 100 bytes in
 // SDK v6.10 and the current reference; an older schema said 25).
 const MaxTagBytes = 100
 
@@ -304,7 +304,7 @@ func checkCredentials(c *Config, l *loader) {
 var (
 	hex32    = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	flagName = regexp.MustCompile(`^[a-z0-9_]+$`)
-	// workerName is the OpenAPI rule (docs/cloudflare-api.md §5.2, conflict): the
+	// workerName is the OpenAPI rule (docs/workers-api.md §5.2, conflict): the
 	// error-code docs are stricter (no `_`, must start with a letter). We follow
 	// the API's own schema and wrangler's check, and add the 63-character DNS
 	// label limit both sources agree on.

@@ -71,7 +71,7 @@ func toRollout(d *cloudflare.Deployment) *rollout.Deployment {
 	return out
 }
 
-// Live returns the live deployment: the first of the list (docs/cloudflare-api.md §7.2).
+// Live returns the live deployment: the first of the list (docs/workers-api.md §7.2).
 func (a *apiDeployer) Live(ctx context.Context) (*rollout.Deployment, error) {
 	ds, ok := a.live.take()
 	if !ok {
@@ -88,7 +88,7 @@ func (a *apiDeployer) Live(ctx context.Context) (*rollout.Deployment, error) {
 
 // Deploy writes a split. The rollback (a split without the new version) is
 // forced: Cloudflare blocks going back across a secret change without it
-// (code 10220, docs/cloudflare-api.md §7.1).
+// (code 10220, docs/workers-api.md §7.1).
 func (a *apiDeployer) Deploy(ctx context.Context, shares []rollout.Share) (*rollout.Deployment, error) {
 	vs := make([]cloudflare.DeploymentVersion, 0, len(shares))
 	rollback := true

@@ -15,7 +15,7 @@ const (
 	promotePerPage = 100
 	// promoteMaxPages bounds the listing (the loop also stops on a server that
 	// ignores `page`). Only the last 100 versions can be deployed
-	// (docs/cloudflare-api.md §7.1), but the largest per_page is undocumented, so
+	// (docs/workers-api.md §7.1), but the largest per_page is undocumented, so
 	// the listing cannot stop after one page.
 	promoteMaxPages = 20
 	// minPrefix is the shortest ID prefix `version-id` accepts, as Cloudflare's

@@ -134,7 +134,7 @@ func (m *liveMemo) take() ([]cloudflare.Deployment, bool) {
 
 // liveVersionID returns the version that serves the most traffic in the
 // Worker's live deployment, or "" when it was never deployed. The
-// deployments endpoints take the Worker's name (docs/cloudflare-api.md §4).
+// deployments endpoints take the Worker's name (docs/workers-api.md §4).
 func liveVersionID(ctx context.Context, api API, memo *liveMemo, name, why string) (string, error) {
 	ds, err := memo.read(ctx, api, name)
 	if err != nil {
@@ -176,7 +176,7 @@ func carriedSecrets(ctx context.Context, api API, memo *liveMemo, name, workerID
 	return out, nil
 }
 
-// writeOnly are binding keys the API never returns (docs/cloudflare-api.md §6.3):
+// writeOnly are binding keys the API never returns (docs/workers-api.md §6.3):
 // such values can only be compared by the binding's name.
 var writeOnly = map[string]map[string]bool{
 	"secret_text": {"text": true},

@@ -31,7 +31,7 @@ const settleInterval = 250 * time.Millisecond
 const emptyRereads = 2
 
 // percentTolerance compares percentages read back from the API with ours
-// (Cloudflare checks sums with an ε of 0.001, docs/cloudflare-api.md §7.1).
+// (Cloudflare checks sums with an ε of 0.001, docs/workers-api.md §7.1).
 const percentTolerance = 0.001
 
 // Share is one version's share of a deployment.
@@ -617,7 +617,7 @@ func (r *run) watch(ctx context.Context, sr *StageResult, deadline time.Time, ti
 
 // minAnalyticsInterval spaces the error-rate queries made during a hold:
 // Cloudflare's GraphQL API allows about 300 queries per 5 minutes per user
-// (docs/cloudflare-api.md §13.2), and its data lag by minutes anyway.
+// (docs/workers-api.md §13.2), and its data lag by minutes anyway.
 const minAnalyticsInterval = 30 * time.Second
 
 func analyticsEvery(interval time.Duration) time.Duration {

@@ -10,7 +10,7 @@ import (
 )
 
 // MinPercentage is the smallest share a version of a deployment may get,
-// percent. Cloudflare's 2025 schema says 0.01..100 (docs/cloudflare-api.md §7.1,
+// percent. Cloudflare's 2025 schema says 0.01..100 (docs/workers-api.md §7.1,
 // conflict with the 2024 schema's 0..100): we follow the stricter one, for the
 // new version and for the old version's remainder alike.
 const MinPercentage = 0.01

@@ -73,7 +73,7 @@ func (p *parser) workerSettings(w *WorkerSettings) {
 	w.PreviewURLs = p.boolean("preview_urls")
 }
 
-// Assets config values (docs/cloudflare-api.md §6.1).
+// Assets config values (docs/workers-api.md §6.1).
 var (
 	htmlHandling     = []string{"auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"}
 	notFoundHandling = []string{"none", "404-page", "single-page-application"}

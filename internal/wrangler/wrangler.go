@@ -66,7 +66,7 @@ type Config struct {
 	Previews *Previews
 }
 
-// Assets is the `assets` section (docs/cloudflare-api.md §6.1, §8).
+// Assets is the `assets` section (docs/workers-api.md §6.1, §8).
 type Assets struct {
 	// Directory is the folder of static assets, relative to the configuration file.
 	Directory string
@@ -80,7 +80,7 @@ type Assets struct {
 	RunWorkerFirst json.RawMessage
 }
 
-// WorkerSettings are Worker-level settings (docs/cloudflare-api.md §5.1). Nil
+// WorkerSettings are Worker-level settings (docs/workers-api.md §5.1). Nil
 // pointers and empty values mean "not set".
 type WorkerSettings struct {
 	// Observability is the observability object, in the API's format.
