@@ -146,8 +146,7 @@ func applyPreviewSettings(cfg *inputs.Config, deps Deps, st *settings) error {
 		// A configuration without a `previews` block (mode forced by the
 		// `preview` or `preview-name` input): still none of the top level's
 		// bindings, the rest falls back to the top level.
-		v := st.project.version
-		pv = &wrangler.Previews{Limits: v.Limits, Placement: v.Placement, CacheOptions: v.CacheOptions}
+		pv = wrangler.DefaultPreviews(st.project.version)
 		st.previews = pv
 	}
 	if len(pv.Ignored) > 0 {

@@ -445,8 +445,16 @@ func (p *parser) versionSettings(vs *VersionSettings) {
 			vs.Migrations = append(vs.Migrations, Migration{Tag: tag, Step: raw})
 		}
 	}
-	vs.Placement = p.placement()
-	for key, dst := range map[string]*json.RawMessage{"limits": &vs.Limits, "cache": &vs.CacheOptions} {
+	p.runtimeObjects(&vs.Limits, &vs.Placement, &vs.CacheOptions)
+}
+
+// runtimeObjects reads `limits`, `placement` (in the API's form) and `cache`
+// (sent as cache_options); an absent key leaves its destination as it is.
+func (p *parser) runtimeObjects(limits, placement, cache *json.RawMessage) {
+	if pl := p.placement(); pl != nil {
+		*placement = pl
+	}
+	for key, dst := range map[string]*json.RawMessage{"limits": limits, "cache": cache} {
 		if v, ok := p.raw[key]; ok && string(v) != "null" {
 			var obj map[string]json.RawMessage
 			if json.Unmarshal(v, &obj) != nil {

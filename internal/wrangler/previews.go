@@ -48,9 +48,16 @@ var previewsApplied = map[string]bool{
 	"tail_consumers": true, "define": true,
 }
 
-// parsePreviews reads the `previews` block of the effective configuration eff,
-// or returns nil when there is none.
-func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, error) {
+// DefaultPreviews are the settings of a Preview for a configuration without a
+// `previews` block (previews mode chosen by an input): no bindings of its own,
+// the top level's limits, placement and cache.
+func DefaultPreviews(top VersionSettings) *Previews {
+	return &Previews{Limits: top.Limits, Placement: top.Placement, CacheOptions: top.CacheOptions}
+}
+
+// parsePreviews reads the `previews` block of the effective configuration eff
+// over DefaultPreviews(top), or returns nil when there is none.
+func parsePreviews(eff map[string]json.RawMessage, prefix string, top VersionSettings) (*Previews, error) {
 	raw, ok := eff["previews"]
 	if !ok {
 		return nil, nil
@@ -60,7 +67,7 @@ func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, er
 		return nil, errors.New("key \"" + prefix + "previews\" must be an object")
 	}
 	p := &parser{raw: section, prefix: prefix + "previews."}
-	out := &Previews{}
+	out := DefaultPreviews(top)
 	p.str("main", &out.Main)
 	p.str("compatibility_date", &out.CompatibilityDate)
 	if _, ok := section["compatibility_flags"]; ok {
@@ -73,28 +80,7 @@ func parsePreviews(eff map[string]json.RawMessage, prefix string) (*Previews, er
 			p.fail("key %q must be a table of strings", prefix+"previews.define")
 		}
 	}
-	for _, key := range []string{"limits", "placement", "cache"} {
-		v, own := section[key]
-		if !own {
-			v, own = eff[key]
-		}
-		if !own {
-			continue
-		}
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(v, &obj) != nil || obj == nil {
-			p.fail("key %q must be an object", prefix+"previews."+key)
-			continue
-		}
-		switch key {
-		case "limits":
-			out.Limits = compact(v)
-		case "placement":
-			out.Placement = compact(v)
-		default:
-			out.CacheOptions = compact(v)
-		}
-	}
+	p.runtimeObjects(&out.Limits, &out.Placement, &out.CacheOptions)
 	if v, ok := section["tail_consumers"]; ok {
 		var tcs []struct {
 			Service string `json:"service"`

@@ -72,6 +72,14 @@ func TestPreviewsBlock(t *testing.T) {
 				assert.Equal(t, []string{"previews.containers", "previews.unknown"}, p.Ignored)
 			},
 		},
+		{
+			name: "the block's placement in the API's form, as the top level's",
+			src:  `{"name":"w","placement":{"mode":"smart"},"previews":{"placement":{"region":"aws:us-east-1"}}}`,
+			check: func(t *testing.T, p *Previews) {
+				require.NotNil(t, p)
+				assert.JSONEq(t, `{"mode":"targeted","region":"aws:us-east-1"}`, string(p.Placement))
+			},
+		},
 		{name: "bad define", src: `{"name":"w","previews":{"define":{"A":1}}}`, wantErr: "previews.define"},
 		{name: "not an object", src: `{"name":"w","previews":true}`, wantErr: "previews"},
 		{name: "bad vars", src: `{"name":"w","previews":{"vars":[1]}}`, wantErr: "previews.vars"},

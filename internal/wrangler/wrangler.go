@@ -305,7 +305,7 @@ func ParseEnv(name string, data []byte, env string) (*Config, error) {
 	}
 	c.Bindings = slices.DeleteFunc(merged, func(b bindings.Binding) bool { return unresolved[b.Name] })
 	c.Resources = p.resources
-	if c.Previews, err = parsePreviews(eff, envPrefix(env)); err != nil {
+	if c.Previews, err = parsePreviews(eff, envPrefix(env), c.Version); err != nil {
 		return nil, err
 	}
 	c.Ignored = ignoredKeys(eff)
