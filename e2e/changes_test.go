@@ -57,10 +57,7 @@ func deployProduction(t *testing.T, cf *cloudflare, ws string) {
 // comment and the job summary, within the PR budget of 5 requests.
 func TestChangeSummaryVersionsMode(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(changesProduction))
+	cf, gh, ws := previewsWorkspace(t, changesProduction)
 	deployProduction(t, cf, ws)
 
 	write(t, ws, "wrangler.jsonc", []byte(changesPR))
@@ -150,10 +147,7 @@ func TestChangeSummaryFirstDeploy(t *testing.T) {
 // removed; before production exists the summary says so, at no request.
 func TestChangeSummaryPreviewsMode(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	shaA, shaB := strings.Repeat("a", 40), strings.Repeat("b", 40)
 
 	// No production yet: the Worker is created by the run.

@@ -39,10 +39,7 @@ func requestKinds(reqs []string) []string {
 // one comments list, the token's identity and one edit.
 func TestPreviewsClosedEditsTheComment(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	sha := strings.Repeat("a", 40)
 	on := map[string]string{"comment": "true"}
 
@@ -106,10 +103,7 @@ func TestPreviewsClosedComments(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cf := newCloudflare(t)
-			gh := newFakeGitHub(t)
-			ws := workspace(t, "esm-multi")
-			write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+			cf, gh, ws := previewsWorkspace(t, previewsConfig)
 			r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", sha, ""), map[string]string{"comment": boolInput(tc.openComment)})
 			require.Equal(t, 0, r.Code, r.Stdout)
 			require.Len(t, cf.Previews("shop"), 1)

@@ -29,6 +29,15 @@ const previewsConfig = `{
   "previews": {"vars": {"STAGE": "preview"}, "compatibility_flags": ["nodejs_compat"]}
 }`
 
+// previewsWorkspace is an emulator, a GitHub stand-in and the esm-multi Worker configured by
+// config (a wrangler.jsonc).
+func previewsWorkspace(t *testing.T, config string) (*cloudflare, *fakeGitHub, string) {
+	t.Helper()
+	ws := workspace(t, "esm-multi")
+	write(t, ws, "wrangler.jsonc", []byte(config))
+	return newCloudflare(t), newFakeGitHub(t), ws
+}
+
 // prPayload copies a real pull_request payload from testdata/events and changes the head
 // commit and, for a fork, the head repository.
 func prPayload(t *testing.T, fixture, headSHA, headRepo string) string {
@@ -89,10 +98,7 @@ func bindingsByName(bs []map[string]any) map[string]map[string]any {
 // synchronize, closed (twice) and reopened, with real payloads.
 func TestPreviewsPullRequestLifecycle(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	shaA, shaB := strings.Repeat("a", 40), strings.Repeat("b", 40)
 
 	// opened: the Preview pr-2 is created with its first deployment.
@@ -171,10 +177,7 @@ func TestPreviewsPullRequestLifecycle(t *testing.T) {
 // workflow decides whether a fork's run has the token).
 func TestPreviewsFromFork(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.12.opened.json", strings.Repeat("c", 40), "someone/Hello-World"), nil)
 	require.Equal(t, 0, r.Code, r.Stdout)
 	require.Len(t, cf.Previews("shop"), 1)
@@ -198,10 +201,7 @@ func TestPreviewsModeChoice(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cf := newCloudflare(t)
-			gh := newFakeGitHub(t)
-			ws := workspace(t, "esm-multi")
-			write(t, ws, "wrangler.jsonc", []byte(tc.config))
+			cf, gh, ws := previewsWorkspace(t, tc.config)
 			r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("d", 40), ""), tc.inputs)
 			require.Equal(t, 0, r.Code, r.Stdout)
 			if tc.wantPreviews {
@@ -259,10 +259,7 @@ func TestPreviewsRefuseLongWorkerNames(t *testing.T) {
 // edited in place on the next commit, which lists the first one as earlier.
 func TestPreviewsStickyComment(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	first, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), map[string]string{"comment": "true"})
 	require.Equal(t, 0, first.Code, first.Stdout)
 	second, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", strings.Repeat("b", 40), ""), map[string]string{"comment": "true"})
@@ -281,10 +278,7 @@ func TestPreviewsStickyComment(t *testing.T) {
 // TestPreviewsKeepSecrets: a commit that does not send a secret keeps the Preview's (inherit).
 func TestPreviewsKeepSecrets(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), nil)
 	require.Equal(t, 0, r.Code, r.Stdout)
 	r, _ = previewRun(t, cf, gh, ws, prPayload(t, "pull_request.22.synchronize.json", strings.Repeat("b", 40), ""), map[string]string{"secrets": ""})
@@ -317,10 +311,7 @@ func inOrder(reqs []emulator.RequestRecord) []string {
 // The exact sequences are pinned so that a new request shows up here.
 func TestPreviewsRequestBudget(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	shaA, shaB, shaC := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
 	// want is called after the run: the paths hold IDs the run made.
 	run := func(name, payload string, in map[string]string, budget int, want func() []string) *run {
@@ -456,10 +447,7 @@ func TestPreviewsWorkerNotRead(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cf := newCloudflare(t)
-			gh := newFakeGitHub(t)
-			ws := workspace(t, "esm-multi")
-			write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+			cf, gh, ws := previewsWorkspace(t, previewsConfig)
 			if tc.existing {
 				j := pushJob(t, cf, ws, map[string]string{"tag": "base"})
 				require.Equal(t, 0, j.exec(t, ctxFor(t)).Code)
@@ -557,10 +545,7 @@ func TestPreviewsDurableObjectMigrations(t *testing.T) {
 // named in a warning (Previews do not inherit them), as wrangler warns.
 func TestPreviewsMissingBindingsWarning(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(previewsConfig))
+	cf, gh, ws := previewsWorkspace(t, previewsConfig)
 	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), nil)
 	require.Equal(t, 0, r.Code, r.Stdout)
 	w := warnings(r)
@@ -594,10 +579,7 @@ func TestPreviewsWorkerSettingsFallBack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cf := newCloudflare(t)
-			gh := newFakeGitHub(t)
-			ws := workspace(t, "esm-multi")
-			write(t, ws, "wrangler.jsonc", []byte(tc.config))
+			cf, gh, ws := previewsWorkspace(t, tc.config)
 			r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), tc.inputs)
 			require.Equal(t, 0, r.Code, r.Stdout)
 			ps := cf.Previews("shop")
@@ -618,11 +600,8 @@ func TestPreviewsWorkerSettingsFallBack(t *testing.T) {
 // named in a notice on a Preview run, and not on a production run.
 func TestPreviewsKeysNotApplied(t *testing.T) {
 	t.Parallel()
-	cf := newCloudflare(t)
-	gh := newFakeGitHub(t)
-	ws := workspace(t, "esm-multi")
-	write(t, ws, "wrangler.jsonc", []byte(`{"name": "shop", "compatibility_date": "2025-09-01",
-  "previews": {"vars": {"STAGE": "preview"}, "containers": [{"class_name": "C", "image": "./Dockerfile"}]}}`))
+	cf, gh, ws := previewsWorkspace(t, `{"name": "shop", "compatibility_date": "2025-09-01",
+  "previews": {"vars": {"STAGE": "preview"}, "containers": [{"class_name": "C", "image": "./Dockerfile"}]}}`)
 	const notice = "not applied to Preview deployments by workers-deploy: previews.containers"
 	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("a", 40), ""), nil)
 	require.Equal(t, 0, r.Code, r.Stdout)

@@ -290,9 +290,7 @@ func dumpVersion(t *testing.T, cf *cloudflare, worker, dir string) {
 	t.Helper()
 	versions := cf.Versions(worker)
 	require.NotEmpty(t, versions)
-	v := versions[len(versions)-1]
-	dumpCode(t, cf, worker, dir, storedCode{v.MainModule, v.Modules, v.CompatibilityDate, v.CompatibilityFlags,
-		v.Bindings, v.AssetManifest, v.AssetConfig})
+	dumpCode(t, cf, worker, dir, versions[len(versions)-1])
 }
 
 // dumpPreviewDeployment writes the newest deployment of the Worker's only Preview to dir, as
@@ -303,23 +301,10 @@ func dumpPreviewDeployment(t *testing.T, cf *cloudflare, worker, dir string) {
 	require.Len(t, previews, 1)
 	ds := previews[0].Deployments
 	require.NotEmpty(t, ds)
-	d := ds[len(ds)-1]
-	dumpCode(t, cf, worker, dir, storedCode{d.MainModule, d.Modules, d.CompatibilityDate, d.CompatibilityFlags,
-		d.Bindings, d.AssetManifest, d.AssetConfig})
+	dumpCode(t, cf, worker, dir, ds[len(ds)-1].VersionState)
 }
 
-// storedCode is what start.mjs needs of a version or a Preview deployment.
-type storedCode struct {
-	mainModule         string
-	modules            []emulator.ModuleState
-	compatibilityDate  string
-	compatibilityFlags []string
-	bindings           []map[string]any
-	assetManifest      map[string]string
-	assetConfig        json.RawMessage
-}
-
-func dumpCode(t *testing.T, cf *cloudflare, worker, dir string, v storedCode) {
+func dumpCode(t *testing.T, cf *cloudflare, worker, dir string, v emulator.VersionState) {
 	t.Helper()
 	type mod struct {
 		Name        string `json:"name"`
@@ -334,15 +319,15 @@ func dumpCode(t *testing.T, cf *cloudflare, worker, dir string, v storedCode) {
 		Bindings           []map[string]any `json:"bindings"`
 		HasAssets          bool             `json:"hasAssets"`
 		AssetConfig        json.RawMessage  `json:"assetConfig,omitempty"`
-	}{WorkerName: worker, MainModule: v.mainModule, CompatibilityDate: v.compatibilityDate,
-		CompatibilityFlags: v.compatibilityFlags, Bindings: v.bindings,
-		HasAssets: v.assetManifest != nil, AssetConfig: v.assetConfig}
-	for _, m := range v.modules {
+	}{WorkerName: worker, MainModule: v.MainModule, CompatibilityDate: v.CompatibilityDate,
+		CompatibilityFlags: v.CompatibilityFlags, Bindings: v.Bindings,
+		HasAssets: v.AssetManifest != nil, AssetConfig: v.AssetConfig}
+	for _, m := range v.Modules {
 		meta.Modules = append(meta.Modules, mod{m.Name, m.ContentType})
 		write(t, filepath.Join(dir, "modules"), m.Name, m.Content)
 	}
 	contents := cf.Assets(worker)
-	for p, hash := range v.assetManifest {
+	for p, hash := range v.AssetManifest {
 		content, ok := contents[hash]
 		require.True(t, ok, "asset %s (hash %s) is in the manifest but was never uploaded", p, hash)
 		write(t, filepath.Join(dir, "assets"), strings.TrimPrefix(p, "/"), content)

@@ -42,12 +42,7 @@ func realSources(b *testing.B) ([][]byte, int64) {
 // BenchmarkScanImportsReal is the import scan over real code.
 func BenchmarkScanImportsReal(b *testing.B) {
 	srcs, total := realSources(b)
-	b.SetBytes(total)
-	for b.Loop() {
-		for _, src := range srcs {
-			ScanImports(src)
-		}
-	}
+	benchEach(b, srcs, total, func(src []byte) { ScanImports(src) })
 }
 
 // BenchmarkDigestGzipReal is what Collect does to every module besides the scan (SHA-256 and
@@ -55,13 +50,10 @@ func BenchmarkScanImportsReal(b *testing.B) {
 // of the per-byte work is ScanImportsReal / (ScanImportsReal + DigestGzipReal).
 func BenchmarkDigestGzipReal(b *testing.B) {
 	srcs, total := realSources(b)
-	b.SetBytes(total)
-	for b.Loop() {
-		for _, src := range srcs {
-			_ = sha256.Sum256(src)
-			zw := gzip.NewWriter(io.Discard)
-			_, _ = zw.Write(src)
-			_ = zw.Close()
-		}
-	}
+	benchEach(b, srcs, total, func(src []byte) {
+		_ = sha256.Sum256(src)
+		zw := gzip.NewWriter(io.Discard)
+		_, _ = zw.Write(src)
+		_ = zw.Close()
+	})
 }

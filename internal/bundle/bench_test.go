@@ -187,10 +187,10 @@ func TestGlobStarStarPrunesDependencies(t *testing.T) {
 	}
 }
 
-// BenchmarkScanImports measures the import scan alone over the JavaScript modules of the
-// BenchmarkCollect bundle (150 modules, about 6 MiB), to compare with BenchmarkCollect: the
-// scan must stay a small part of a dry run.
-func BenchmarkScanImports(b *testing.B) {
+// largeBundleSources are the JavaScript modules of the BenchmarkCollect bundle (150 modules,
+// about 6 MiB) and their total size.
+func largeBundleSources(b *testing.B) ([][]byte, int64) {
+	b.Helper()
 	dir := b.TempDir()
 	writeLargeBundle(b, dir, 300, 31<<10)
 	bundle, err := Collect(context.Background(), Options{Dir: dir, Patterns: "dist/**"})
@@ -209,43 +209,33 @@ func BenchmarkScanImports(b *testing.B) {
 			total += int64(len(data))
 		}
 	}
+	return srcs, total
+}
+
+// benchEach runs fn over every source per iteration, reporting throughput over total bytes.
+func benchEach(b *testing.B, srcs [][]byte, total int64, fn func([]byte)) {
 	b.SetBytes(total)
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, src := range srcs {
-			ScanImports(src)
+			fn(src)
 		}
 	}
 }
 
-// BenchmarkNoteProcess measures the search for the process type tag and for an assignment to
-// globalThis.process over the same modules as BenchmarkScanImports: it runs beside the import
-// scan on every JavaScript module and must stay as small.
+// BenchmarkScanImports measures the import scan alone over the JavaScript modules of the
+// BenchmarkCollect bundle, to compare with BenchmarkCollect: the scan must stay a small part of
+// a dry run.
+func BenchmarkScanImports(b *testing.B) {
+	srcs, total := largeBundleSources(b)
+	benchEach(b, srcs, total, func(src []byte) { ScanImports(src) })
+}
+
+// BenchmarkNoteProcess measures the search for the process type tag over the same modules as
+// BenchmarkScanImports: it runs beside the import scan on every JavaScript module and must stay
+// as small.
 func BenchmarkNoteProcess(b *testing.B) {
-	dir := b.TempDir()
-	writeLargeBundle(b, dir, 300, 31<<10)
-	bundle, err := Collect(context.Background(), Options{Dir: dir, Patterns: "dist/**"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var srcs [][]byte
-	var total int64
-	for _, m := range bundle.Modules {
-		if m.ContentType == TypeESModule {
-			data, err := os.ReadFile(m.Path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			srcs = append(srcs, data)
-			total += int64(len(data))
-		}
-	}
-	b.SetBytes(total)
-	b.ReportAllocs()
+	srcs, total := largeBundleSources(b)
 	c := &collector{}
-	for b.Loop() {
-		for _, src := range srcs {
-			c.noteProcess("m.js", src)
-		}
-	}
+	benchEach(b, srcs, total, func(src []byte) { c.noteProcess("m.js", src) })
 }

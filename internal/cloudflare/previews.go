@@ -44,38 +44,18 @@ type Preview struct {
 	DeployedOn *time.Time `json:"deployed_on"`
 }
 
-// PreviewDeployment is one immutable deployment of a Preview.
+// PreviewDeployment is one immutable deployment of a Preview. Its answer has
+// a version's shape (docs/previews.md): URLs always reach this deployment, the
+// annotations hold the CI ones too, Modules are filled only by
+// GetPreviewDeployment with includeModules, and MigrationTag is the Preview's
+// Durable Object migration tag after this deployment.
 type PreviewDeployment struct {
-	// ID is the deployment's UUID.
-	ID string `json:"id"`
-	// Number counts the Preview's deployments from 1.
-	Number int `json:"number"`
-	// CreatedOn is when the deployment was made.
-	CreatedOn time.Time `json:"created_on"`
-	// URLs always reach this deployment.
-	URLs []string `json:"urls"`
-	// Annotations holds workers/tag, workers/message and the CI annotations.
-	Annotations Annotations `json:"annotations"`
-	// MainModule, CompatibilityDate, CompatibilityFlags and Bindings are the
-	// deployment's settings (secret values omitted).
-	MainModule         string            `json:"main_module"`
-	CompatibilityDate  string            `json:"compatibility_date"`
-	CompatibilityFlags []string          `json:"compatibility_flags"`
-	Bindings           []json.RawMessage `json:"bindings"`
-	// Modules are filled only by GetPreviewDeployment with includeModules.
-	Modules []ModuleContent `json:"modules"`
-	// MigrationTag is the Durable Object migration tag the Preview had after
-	// this deployment ("" when none was ever applied, or not answered).
-	MigrationTag string `json:"migration_tag"`
+	Version
 }
 
 // AsVersion returns the deployment's content as a Version, for comparing it
 // with a build the way versions are compared.
-func (d *PreviewDeployment) AsVersion() *Version {
-	return &Version{ID: d.ID, Number: d.Number, CreatedOn: d.CreatedOn, URLs: d.URLs, Annotations: d.Annotations,
-		MainModule: d.MainModule, CompatibilityDate: d.CompatibilityDate, CompatibilityFlags: d.CompatibilityFlags,
-		Bindings: d.Bindings, Modules: d.Modules}
-}
+func (d *PreviewDeployment) AsVersion() *Version { return &d.Version }
 
 // GetPreviewDeployment returns one deployment of a Preview: a UUID, a prefix
 // of at least 8 characters, or "latest". With includeModules the modules'
@@ -114,9 +94,6 @@ func (p *Preview) lacks() string {
 	}
 	return ""
 }
-
-// Tag returns the deployment's workers/tag annotation.
-func (d *PreviewDeployment) Tag() string { return d.Annotations[AnnotationTag] }
 
 // PreviewDeploymentInput is the body of Create Preview Deployment.
 type PreviewDeploymentInput struct {

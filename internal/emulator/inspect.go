@@ -194,30 +194,35 @@ func (s *Server) Versions(workerIDOrName string) []VersionState {
 	}
 	out := make([]VersionState, 0, len(w.versions))
 	for _, v := range w.versions {
-		vs := VersionState{
-			ID:                 v.id,
-			Number:             v.number,
-			CreatedOn:          v.createdOn,
-			MainModule:         v.mainModule,
-			Annotations:        maps.Clone(v.annotations),
-			CompatibilityDate:  v.compatibilityDate,
-			CompatibilityFlags: slices.Clone(v.compatibilityFlags),
-			Source:             v.source,
-			AssetManifest:      maps.Clone(v.assetManifest),
-			AssetConfig:        assetConfig(v.extra["assets"]),
-		}
-		if len(v.assetManifest) > 0 {
-			vs.AssetPaths = slices.Sorted(maps.Keys(v.assetManifest))
-		}
-		for _, m := range v.modules {
-			vs.Modules = append(vs.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
-		}
-		for _, b := range v.bindings {
-			vs.Bindings = append(vs.Bindings, deepCopyJSON(b))
-		}
-		out = append(out, vs)
+		out = append(out, versionState(v))
 	}
 	return out
+}
+
+// versionState is a deep copy of v. Callers hold s.mu.
+func versionState(v *version) VersionState {
+	vs := VersionState{
+		ID:                 v.id,
+		Number:             v.number,
+		CreatedOn:          v.createdOn,
+		MainModule:         v.mainModule,
+		Annotations:        maps.Clone(v.annotations),
+		CompatibilityDate:  v.compatibilityDate,
+		CompatibilityFlags: slices.Clone(v.compatibilityFlags),
+		Source:             v.source,
+		AssetManifest:      maps.Clone(v.assetManifest),
+		AssetConfig:        assetConfig(v.extra["assets"]),
+	}
+	if len(v.assetManifest) > 0 {
+		vs.AssetPaths = slices.Sorted(maps.Keys(v.assetManifest))
+	}
+	for _, m := range v.modules {
+		vs.Modules = append(vs.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
+	}
+	for _, b := range v.bindings {
+		vs.Bindings = append(vs.Bindings, deepCopyJSON(b))
+	}
+	return vs
 }
 
 // assetConfig returns the config member of a stored assets field, or nil.

@@ -705,25 +705,11 @@ type PreviewState struct {
 	Deployments []PreviewDeploymentState
 }
 
-// PreviewDeploymentState is a snapshot of one Preview deployment, secrets included.
+// PreviewDeploymentState is a snapshot of one Preview deployment, secrets included: its code,
+// bindings, compatibility settings, assets and annotations (the CI ones included) as for a
+// version, and the fields below.
 type PreviewDeploymentState struct {
-	// ID is the deployment UUID; Number counts from 1 per Preview.
-	ID     string
-	Number int
-	// MainModule and Modules are the code.
-	MainModule string
-	Modules    []ModuleState
-	// Bindings are the bindings, secret values included.
-	Bindings []map[string]any
-	// Annotations are every annotation, the CI ones included.
-	Annotations map[string]string
-	// CompatibilityDate and CompatibilityFlags are the compatibility settings.
-	CompatibilityDate  string
-	CompatibilityFlags []string
-	// AssetManifest and AssetConfig are as in VersionState: the static assets by path (their
-	// contents in Server.Assets) and the assets.config object; nil without assets.
-	AssetManifest map[string]string
-	AssetConfig   json.RawMessage
+	VersionState
 	// Migrations is the migrations object the deployment was created with (nil for none);
 	// MigrationTag the Preview's Durable Object migration tag after it.
 	Migrations   json.RawMessage
@@ -745,19 +731,11 @@ func (s *Server) Previews(workerIDOrName string) []PreviewState {
 	for _, p := range w.previews {
 		ps := PreviewState{ID: p.id, Slug: p.slug, Name: p.name}
 		for _, d := range p.deployments {
-			ds := PreviewDeploymentState{ID: d.id, Number: d.number, MainModule: d.v.mainModule,
-				Annotations: maps.Clone(d.annotations), CompatibilityDate: d.v.compatibilityDate,
-				CompatibilityFlags: slices.Clone(d.v.compatibilityFlags),
-				AssetManifest:      maps.Clone(d.v.assetManifest), AssetConfig: assetConfig(d.v.extra["assets"]),
+			ds := PreviewDeploymentState{VersionState: versionState(d.v),
 				Migrations: slices.Clone(d.v.extra["migrations"]), MigrationTag: d.v.migrationTag,
 				Limits: slices.Clone(d.v.extra["limits"]), Placement: slices.Clone(d.v.extra["placement"]),
 				CacheOptions: slices.Clone(d.v.extra["cache_options"])}
-			for _, m := range d.v.modules {
-				ds.Modules = append(ds.Modules, ModuleState{Name: m.name, ContentType: m.contentType, Content: slices.Clone(m.content)})
-			}
-			for _, b := range d.v.bindings {
-				ds.Bindings = append(ds.Bindings, deepCopyJSON(b))
-			}
+			ds.Annotations = maps.Clone(d.annotations)
 			ps.Deployments = append(ps.Deployments, ds)
 		}
 		out = append(out, ps)
