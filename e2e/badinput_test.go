@@ -123,7 +123,7 @@ func runBadRow(t *testing.T, tc badRow) {
 	for _, w := range tc.want {
 		assert.Contains(t, msg, w)
 	}
-	assert.Empty(t, cf.writes(), "no write request may be sent to Cloudflare")
+	assert.Empty(t, cf.Writes(), "no write request may be sent to Cloudflare")
 	for _, call := range gh.requests() {
 		assert.True(t, strings.HasPrefix(call, "GET "), "no write request may be sent to GitHub: %s", call)
 	}

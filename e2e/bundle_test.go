@@ -69,7 +69,7 @@ func TestBundleFalseOnSourceIsAClearError(t *testing.T) {
 	require.Len(t, r.errors(), 1, r.Stdout)
 	assert.Contains(t, r.errorTexts()[0], "input `bundle`: the entry \"src/index.ts\" is a source file that must be bundled")
 	assert.Contains(t, r.errorTexts()[0], "or let the action bundle it as wrangler does: remove `bundle: false`")
-	assert.Empty(t, cf.writes(), "nothing written")
+	assert.Empty(t, cf.Writes(), "nothing written")
 }
 
 // SvelteKit's adapter output, once `npm ci` installed its packages (small stand-ins here, with
@@ -141,7 +141,7 @@ func TestBundleNodeCompatByDate(t *testing.T) {
 			if tc.wantErr != "" {
 				require.NotEqual(t, 0, r.Code, r.Stdout)
 				assert.Contains(t, r.Stdout, tc.wantErr)
-				assert.Empty(t, cf.writes(), "refused before any write")
+				assert.Empty(t, cf.Writes(), "refused before any write")
 				return
 			}
 			require.Equal(t, 0, r.Code, r.Stdout)

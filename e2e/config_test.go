@@ -211,7 +211,7 @@ func TestAssetsUploadedOnceAndIgnoreFileHonoured(t *testing.T) {
 	r = pushJob(t, cf, ws, in).exec(t, ctxFor(t))
 	require.Equal(t, 0, r.Code, r.Stdout)
 	assert.Equal(t, "true", r.Outputs["version-reused"])
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 
 	// New tag, same files: a session, but no upload.
 	cf.ResetRequests()
@@ -306,14 +306,14 @@ func TestSecretErrorsNeverShowValues(t *testing.T) {
 	require.Len(t, r.errors(), 1, r.Stdout)
 	assert.Contains(t, r.errors()[0], "TOKEN")
 	assertSecretMasked(t, r, secretValue)
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 
 	// An unset variable is named.
 	r = pushJob(t, cf, ws, map[string]string{"secrets": "MISSING_SECRET"}).exec(t, ctxFor(t))
 	assert.Equal(t, 1, r.Code)
 	require.Len(t, r.errors(), 1, r.Stdout)
 	assert.Contains(t, r.errors()[0], "MISSING_SECRET")
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 }
 
 func TestWorkerByIDDeploysByName(t *testing.T) {
@@ -371,7 +371,7 @@ func TestBrokenConfigFailsBeforeAnyWrite(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, r.errors()[0], w)
 			}
-			assert.Empty(t, cf.writes())
+			assert.Empty(t, cf.Writes())
 		})
 	}
 }

@@ -68,7 +68,7 @@ func TestPushCreatesWorkerAndOneVersion(t *testing.T) {
 	assert.Equal(t, "true", r2.Outputs["version-reused"])
 	assert.Equal(t, v.ID, r2.Outputs["version-id"])
 	assert.Len(t, cf.Versions("shop"), 1)
-	assert.Empty(t, cf.writes(), "a rerun writes nothing")
+	assert.Empty(t, cf.Writes(), "a rerun writes nothing")
 }
 
 func TestChangedContentUnderSameTagFailsWithoutWriting(t *testing.T) {
@@ -84,7 +84,7 @@ func TestChangedContentUnderSameTagFailsWithoutWriting(t *testing.T) {
 	require.Len(t, r.errors(), 1, r.Stdout)
 	assert.Contains(t, r.errors()[0], "already exists with different content")
 	assert.Contains(t, r.errors()[0], "`tag`")
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 	assert.Len(t, cf.Versions("shop"), 1)
 }
 

@@ -136,7 +136,7 @@ func TestFrameworkWorkerJSInAssetsIsRefused(t *testing.T) {
 	write(t, ws, "wrangler.jsonc", []byte(strings.Replace(string(cfg), "./dist/_worker.js/index.js", "./server/index.js", 1)))
 	r := naturalJob(t, cf, ws).exec(t, ctxFor(t))
 	require.Equal(t, 1, r.Code, r.Stdout)
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 	require.Len(t, r.errorTexts(), 1, r.Stdout)
 	assert.Contains(t, r.errorTexts()[0], "_worker.js")
 	assert.Contains(t, r.errorTexts()[0], ".assetsignore")
@@ -239,7 +239,7 @@ func TestFrameworksThatNeedBundlingFailBeforeAnyWrite(t *testing.T) {
 			j.Inputs["bundle"] = tt.bundle
 			r := j.exec(t, ctxFor(t))
 			require.Equal(t, 1, r.Code, r.Stdout)
-			assert.Empty(t, cf.writes(), "nothing may be written")
+			assert.Empty(t, cf.Writes(), "nothing may be written")
 			assert.Empty(t, cf.Workers())
 			errs := r.errorTexts()
 			require.Len(t, errs, 1, r.Stdout)
@@ -286,7 +286,7 @@ func TestFrameworkAstroNodeProcessIsBundled(t *testing.T) {
 		j.Inputs["dry-run"] = "true"
 		r := j.exec(t, ctxFor(t))
 		require.Equal(t, 0, r.Code, r.Stdout)
-		assert.Empty(t, cf.writes())
+		assert.Empty(t, cf.Writes())
 		assert.Contains(t, r.Stdout, "Bundled dist/_worker.js/index.js with esbuild into index.js "+why)
 		parseRecord(t, r.Outputs["result"])
 		var rec struct {

@@ -219,13 +219,13 @@ func TestGitHubNothingWrittenOnRefDeletionOrClosedPR(t *testing.T) {
 			// A closed pull request deletes its Preview (delete-preview); with none,
 			// nothing changes, and its comment is not touched (a deleted Preview's
 			// closed note: previews_closed_test.go).
-			for _, w := range cf.writes() {
+			for _, w := range cf.Writes() {
 				assert.Equal(t, "DELETE", w.Method)
 				assert.True(t, strings.HasSuffix(w.Path, "/workers/workers/shop/previews/pr-2"), w.Path)
 				assert.Equal(t, 404, w.Status, "there was no Preview to delete")
 			}
 			if !strings.HasPrefix(tc.payload, "pull_request") {
-				assert.Empty(t, cf.writes(), "nothing written to Cloudflare")
+				assert.Empty(t, cf.Writes(), "nothing written to Cloudflare")
 			}
 			assert.Empty(t, r.Outputs["comment-url"])
 		})

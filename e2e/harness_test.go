@@ -87,17 +87,6 @@ func newCloudflare(t testing.TB) *cloudflare {
 	return &cloudflare{Server: srv, URL: ts.URL + "/client/v4"}
 }
 
-// writes returns the requests that could change state.
-func (c *cloudflare) writes() []emulator.RequestRecord {
-	var out []emulator.RequestRecord
-	for _, r := range c.Requests() {
-		if r.Method != "GET" && r.Method != "HEAD" {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // run is one invocation of the binary.
 type run struct {
 	Code    int

@@ -103,7 +103,7 @@ func TestSecurityHostileFiles(t *testing.T) {
 			assert.NotContains(t, r.Stdout, outsideSecret, "nothing quoted from outside the working directory")
 			assert.NotContains(t, r.Stdout, "INPUT_", "nothing quoted from /proc/self/environ")
 			assert.NotContains(t, r.Summary, outsideSecret)
-			assert.Empty(t, cf.writes(), "nothing was sent to Cloudflare")
+			assert.Empty(t, cf.Writes(), "nothing was sent to Cloudflare")
 			assertNoSecrets(t, r)
 		})
 	}
@@ -128,7 +128,7 @@ func TestSIGINTWhileConfigIsAFIFO(t *testing.T) {
 	assert.Less(t, time.Since(sent), 5*time.Second, "the run ends within seconds of SIGINT")
 	assert.NotEqual(t, 0, r.Code, r.Stdout)
 	assert.Len(t, r.errors(), 1, r.Stdout)
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 }
 
 func mkfifo(t *testing.T, p string) {

@@ -94,7 +94,7 @@ func TestSecurityControlCharacterModuleNameRefused(t *testing.T) {
 			assert.Contains(t, msg, "control character")
 			assert.Contains(t, msg, `input "modules"`)
 			assert.Contains(t, msg, strings.Trim(fmt.Sprintf("%q", "dist/"+name), `"`), "the file is named, quoted")
-			assert.Empty(t, cf.writes(), "nothing was written")
+			assert.Empty(t, cf.Writes(), "nothing was written")
 			assertNoForeignCommand(t, r.Stdout)
 		})
 	}
@@ -250,7 +250,7 @@ func TestSecurityAPIURLWithUserInfoRefused(t *testing.T) {
 	assert.Contains(t, r.errorTexts()[0], "GITHUB_API_URL has a user name or password")
 	assert.NotContains(t, r.Stdout, "octo-spoofuser")
 	assert.NotContains(t, r.Stdout, "hunter2pass")
-	assert.Empty(t, cf.writes(), "nothing was written")
+	assert.Empty(t, cf.Writes(), "nothing was written")
 	assert.Empty(t, gh.requests(), "GitHub was not called")
 }
 

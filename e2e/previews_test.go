@@ -252,7 +252,7 @@ func TestPreviewsRefuseLongWorkerNames(t *testing.T) {
 	r, _ := previewRun(t, cf, gh, ws, prPayload(t, "pull_request.00.opened.json", strings.Repeat("e", 40), ""), map[string]string{"worker": ""})
 	assert.Equal(t, 1, r.Code, r.Stdout)
 	assert.Contains(t, strings.Join(r.errorTexts(), "\n"), "54")
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 }
 
 // TestPreviewsStickyComment: the comment shows the Preview URL and this commit's URL, and is

@@ -175,7 +175,7 @@ func TestRealBuilds(t *testing.T) {
 			switch rb.want {
 			case realRefused:
 				assert.NotZero(t, r.Code, "%s must be refused until the action bundles; it was deployed", rb.dir)
-				assert.Empty(t, cf.writes(), "%s: no write may happen before the refusal", rb.dir)
+				assert.Empty(t, cf.Writes(), "%s: no write may happen before the refusal", rb.dir)
 				assert.Empty(t, versions, "%s: no version may be stored", rb.dir)
 				assert.True(t, slices.ContainsFunc(r.errorTexts(), rb.advice.MatchString),
 					"%s: the error must name the step to add (%s); errors: %q", rb.dir, rb.advice, r.errorTexts())

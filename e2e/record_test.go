@@ -223,7 +223,7 @@ func TestRecordInActions(t *testing.T) {
 		assert.Len(t, rec.Bundle.Modules, len(wantModules))
 		joined := strings.Join(rec.Notices, "\n")
 		assert.Contains(t, joined, "a real run would create it", "the plan is among the notices")
-		assert.Empty(t, cf.writes())
+		assert.Empty(t, cf.Writes())
 	})
 
 	t.Run("bad input", func(t *testing.T) {

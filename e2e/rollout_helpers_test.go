@@ -97,7 +97,7 @@ func (c *cloudflare) live(t *testing.T, worker string) emulator.DeploymentState 
 // deploymentWrites counts POSTs to the deployments endpoint.
 func (c *cloudflare) deploymentWrites() int {
 	n := 0
-	for _, r := range c.writes() {
+	for _, r := range c.Writes() {
 		if strings.HasSuffix(r.Path, "/deployments") {
 			n++
 		}

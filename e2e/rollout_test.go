@@ -298,7 +298,7 @@ func TestPromoteByPrefixAndTag(t *testing.T) {
 	assert.Equal(t, map[string]float64{v1: 50, v2: 50}, splitOf(deps[len(deps)-2]))
 	assert.Equal(t, map[string]float64{v1: 100}, splitOf(deps[len(deps)-1]))
 	assert.Equal(t, 2, cf.deploymentWrites(), "one deployment per stage")
-	for _, w := range cf.writes() {
+	for _, w := range cf.Writes() {
 		assert.True(t, strings.HasSuffix(w.Path, "/deployments"), "only deployments are written: %s %s", w.Method, w.Path)
 	}
 	assert.Len(t, cf.Versions("shop"), 2, "no upload")
@@ -315,6 +315,6 @@ func TestPromoteByPrefixAndTag(t *testing.T) {
 		require.Len(t, r.errors(), 1, r.Stdout)
 		assert.Contains(t, r.errorTexts()[0], "version-id")
 		assert.Contains(t, r.errorTexts()[0], "matches no version of Worker shop")
-		assert.Empty(t, cf.writes())
+		assert.Empty(t, cf.Writes())
 	}
 }

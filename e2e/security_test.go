@@ -363,7 +363,7 @@ func TestSecurityAssetsDirectoryStaysInWorkingDirectory(t *testing.T) {
 			require.Len(t, r.errors(), 1, r.Stdout)
 			assert.Contains(t, r.errors()[0], "config")
 			assert.Contains(t, r.errors()[0], "is outside")
-			assert.Empty(t, cf.writes(), "nothing was uploaded")
+			assert.Empty(t, cf.Writes(), "nothing was uploaded")
 		})
 	}
 }

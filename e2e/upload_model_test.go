@@ -74,7 +74,7 @@ func TestUploadModelMissingImportFailsBeforeAnyWrite(t *testing.T) {
 	j.Inputs["worker"], j.Inputs["compatibility-date"] = "shop", "2025-09-01"
 	r := j.exec(t, ctxFor(t))
 	require.Equal(t, 1, r.Code, r.Stdout)
-	assert.Empty(t, cf.writes())
+	assert.Empty(t, cf.Writes())
 	require.Len(t, r.errorTexts(), 1)
 	assert.Contains(t, r.errorTexts()[0], `module "index.js" imports "./server/render.js"`)
 }

@@ -49,17 +49,6 @@ func newEmulated(t testing.TB) *emulated {
 	return &emulated{Server: srv, URL: ts.URL + "/client/v4"}
 }
 
-// writes returns the requests that could change state.
-func (c *emulated) writes() []emulator.RequestRecord {
-	var out []emulator.RequestRecord
-	for _, r := range c.Requests() {
-		if r.Method != "GET" && r.Method != "HEAD" {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // gitHub is a stand-in for GitHub's API that records every request and
 // answers 404: enough for runs that must not write to GitHub.
 type gitHub struct {

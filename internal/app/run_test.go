@@ -87,7 +87,7 @@ func TestRun(t *testing.T) {
 				require.Len(t, errs, 1, r.Stdout)
 				assert.Contains(t, errs[0], "503")
 				assert.Contains(t, errs[0], "8 attempts")
-				assert.Empty(t, cf.writes(), "nothing is written while every read fails")
+				assert.Empty(t, cf.Writes(), "nothing is written while every read fails")
 				assert.Empty(t, cf.Workers())
 				require.NotEmpty(t, cf.Requests(), "the run reached the API")
 				for _, q := range cf.Requests() {

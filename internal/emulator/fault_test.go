@@ -256,4 +256,9 @@ func TestRequests_record(t *testing.T) {
 	assert.Empty(t, e.srv.Requests())
 	e.do(http.MethodGet, acctPath+"/workers/workers", nil).ok(t, nil)
 	assert.Len(t, e.srv.Requests(), 1)
+	assert.Empty(t, e.srv.Writes(), "a GET is not a write")
+	e.do(http.MethodPost, acctPath+"/workers/workers", `{"name":"w"}`).ok(t, nil)
+	writes := e.srv.Writes()
+	require.Len(t, writes, 1)
+	assert.Equal(t, "POST", writes[0].Method)
 }

@@ -51,6 +51,18 @@ func (s *Server) Requests() []RequestRecord {
 	return slices.Clone(s.requests)
 }
 
+// Writes returns the recorded requests that could change state (all but GET and HEAD), in
+// arrival order.
+func (s *Server) Writes() []RequestRecord {
+	var out []RequestRecord
+	for _, r := range s.Requests() {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // ResetRequests forgets the recorded requests.
 func (s *Server) ResetRequests() {
 	s.reqMu.Lock()
